@@ -1,0 +1,490 @@
+/**
+ * A Log is an ordered list of segments: appends go to the last (active) one,
+ * reads find the segment by base offset and the batch by its sparse index.
+ *
+ * Invariants: logStartOffset ≤ recoveryPoint ≤ logEndOffset... (the recovery
+ * point may trail: only a flush advances it); offsets are dense when written
+ * and may have gaps after compaction; segment base offsets strictly increase.
+ *
+ * Not safe for concurrent writers across processes. Within one process every
+ * method runs to completion on the event loop, so calls never interleave;
+ * `flush` runs its fsyncs on the thread pool and many appends share one
+ * fsync (group commit).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BATCH_HEADER_SIZE,
+  LAST_OFFSET_DELTA_POS,
+  RECORD_COUNT_POS,
+  batchSizeAt,
+  patchBaseOffset,
+  patchLeaderEpoch,
+  readBatchHeader,
+  verifyBatch,
+} from './batch-header.js';
+import { readCheckpoint, writeCheckpoint, writeCheckpointSync } from './checkpoint.js';
+import { type LogConfig, isCompacted, resolveLogConfig } from './config.js';
+import {
+  CorruptBatchError,
+  InvalidRecordError,
+  LogClosedError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+} from './errors.js';
+import { loadSegments } from './log-loader.js';
+import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
+import {
+  type AppendRecord,
+  type EncodeOptions,
+  decodeBatches,
+  encodeBatch,
+} from './record-batch.js';
+import { Segment, type SegmentOptions } from './segment.js';
+
+export const CHECKPOINT_FILE = 'checkpoint';
+const RECOVERY_POINT = 'recovery-point';
+const LOG_START_OFFSET = 'log-start-offset';
+
+export interface LogOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** Bytes appended. */
+  size: number;
+}
+
+export interface AppendBatchOptions {
+  /** false for a follower copying a leader's batch: keep its offsets (must be ≥ logEndOffset). */
+  assignOffsets?: boolean;
+  /** Stamp this leader epoch into the batch header. */
+  leaderEpoch?: number;
+}
+
+export interface ReadOptions {
+  /** Upper bound on bytes returned; at least one whole batch is always returned. Default 1 MiB. */
+  maxBytes?: number;
+  /** Return no batch holding an offset ≥ this (e.g. the high watermark). */
+  maxOffset?: number;
+}
+
+export interface SegmentInfo {
+  baseOffset: number;
+  /** Last offset held, or baseOffset - 1 when empty. */
+  lastOffset: number;
+  size: number;
+  path: string;
+  maxTimestamp: number;
+  indexEntries: number;
+  timeIndexEntries: number;
+}
+
+export class Log {
+  private segmentList: Segment[];
+  private _logStartOffset: number;
+  private _logEndOffset: number;
+  private _recoveryPoint: number;
+  private closed = false;
+  private dirty = new Set<Segment>();
+  private unflushedMessages = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private nextFlush: Promise<void> | undefined;
+  /** Lowest log end offset a truncation set while the current flush ran: caps what it may claim. */
+  private truncationFloor = Number.MAX_SAFE_INTEGER;
+  private readonly segmentOptions: SegmentOptions;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: LogConfig,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    segments: Segment[],
+    logStartOffset: number,
+    recoveryPoint: number,
+  ) {
+    this.segmentOptions = segmentOptionsOf(config);
+    this.segmentList = segments;
+    this._logEndOffset = this.active.nextOffset;
+    this._logStartOffset = Math.min(
+      Math.max(logStartOffset, segments[0]!.baseOffset),
+      this._logEndOffset,
+    );
+    this._recoveryPoint = Math.min(recoveryPoint, this._logEndOffset);
+  }
+
+  // #region open
+  /** Creates the log directory, or reopens it and recovers whatever a crash left. */
+  static async open(
+    dir: string,
+    config: Partial<LogConfig> = {},
+    options: LogOptions = {},
+  ): Promise<Log> {
+    if (typeof dir !== 'string' || dir === '')
+      throw new TypeError('dir must be a non-empty string');
+    const resolved = resolveLogConfig(config);
+    const logger = options.logger ?? silentLogger;
+    mkdirSync(dir, { recursive: true });
+    const checkpoint = readCheckpoint(join(dir, CHECKPOINT_FILE));
+    const recoveryPoint = checkpoint.get(RECOVERY_POINT) ?? 0;
+    const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
+    const report = loadSegments(dir, segmentOptionsOf(resolved), recoveryPoint, logger);
+    const segments = report.segments;
+    if (segments.length === 0)
+      segments.push(Segment.open(dir, logStartOffset, segmentOptionsOf(resolved)));
+    const log = new Log(
+      dir,
+      resolved,
+      options.clock ?? systemClock,
+      logger,
+      segments,
+      logStartOffset,
+      recoveryPoint,
+    );
+    if (log._recoveryPoint < log._logEndOffset || report.truncatedBytes > 0) {
+      // What recovery checked is made durable before it is trusted next time.
+      for (const segment of segments) log.dirty.add(segment);
+      await log.flush();
+    }
+    logger.info(
+      `opened log ${dir}: ${segments.length} segment(s), offsets [${log.logStartOffset}, ${log.logEndOffset})`,
+    );
+    return log;
+  }
+  // #endregion open
+
+  get logStartOffset(): number {
+    return this._logStartOffset;
+  }
+
+  /** The offset the next appended record will get. */
+  get logEndOffset(): number {
+    return this._logEndOffset;
+  }
+
+  /** Every offset below this is known to be on disk. */
+  get recoveryPoint(): number {
+    return this._recoveryPoint;
+  }
+
+  get segments(): SegmentInfo[] {
+    return this.segmentList.map((s) => ({
+      baseOffset: s.baseOffset,
+      lastOffset: s.lastOffset,
+      size: s.size,
+      path: s.path,
+      maxTimestamp: s.maxTimestamp,
+      indexEntries: s.offsetIndex.entries,
+      timeIndexEntries: s.timeIndex.entries,
+    }));
+  }
+
+  /** Total bytes of all segments. */
+  get size(): number {
+    return this.segmentList.reduce((sum, s) => sum + s.size, 0);
+  }
+
+  private get active(): Segment {
+    return this.segmentList[this.segmentList.length - 1]!;
+  }
+
+  // #region append
+  /** Encodes `records` as one batch and appends it. */
+  append(records: readonly AppendRecord[], options: EncodeOptions = {}): AppendResult {
+    this.ensureOpen();
+    const batch = encodeBatch(records, {
+      ...options,
+      timestamp: options.timestamp ?? this.clock(),
+    });
+    return this.appendValidated(batch, { leaderEpoch: options.partitionLeaderEpoch });
+  }
+
+  /**
+   * Appends one already-encoded batch. The log checks its size, magic and CRC,
+   * then assigns its offsets by patching the header: the records themselves
+   * are neither decoded nor re-encoded.
+   */
+  appendBatch(bytes: Buffer, options: AppendBatchOptions = {}): AppendResult {
+    this.ensureOpen();
+    if (!Buffer.isBuffer(bytes)) throw new TypeError('appendBatch takes a Buffer');
+    if (bytes.length < BATCH_HEADER_SIZE)
+      throw new CorruptBatchError(`a batch needs ${BATCH_HEADER_SIZE} bytes`);
+    if (batchSizeAt(bytes, 0) !== bytes.length) {
+      throw new CorruptBatchError(
+        `the batch length field disagrees with the ${bytes.length} bytes given`,
+        0,
+      );
+    }
+    if (bytes.length > this.config['max.message.bytes']) {
+      throw new RecordTooLargeError(bytes.length, this.config['max.message.bytes']);
+    }
+    verifyBatch(bytes, 0, bytes.length);
+    const count = bytes.readInt32BE(RECORD_COUNT_POS);
+    if (count < 1) throw new InvalidRecordError('a batch must hold at least one record');
+    if (options.assignOffsets !== false && bytes.readInt32BE(LAST_OFFSET_DELTA_POS) !== count - 1) {
+      throw new InvalidRecordError('a new batch must have lastOffsetDelta = recordCount - 1');
+    }
+    if (isCompacted(this.config)) this.checkKeys(bytes);
+    return this.appendValidated(bytes, options);
+  }
+
+  private appendValidated(batch: Buffer, options: AppendBatchOptions): AppendResult {
+    if (
+      batch.length > this.config['segment.bytes'] &&
+      batch.length > this.config['max.message.bytes']
+    ) {
+      throw new RecordTooLargeError(batch.length, this.config['max.message.bytes']);
+    }
+    if (options.assignOffsets !== false) patchBaseOffset(batch, this._logEndOffset);
+    if (options.leaderEpoch !== undefined) patchLeaderEpoch(batch, options.leaderEpoch);
+    const header = readBatchHeader(batch);
+    if (header.baseOffset < this._logEndOffset) {
+      throw new InvalidRecordError(
+        `offset ${header.baseOffset} is below the log end offset ${this._logEndOffset}`,
+      );
+    }
+    if (this.shouldRoll(batch.length, header.lastOffset, header.maxTimestamp))
+      this.rollAt(header.baseOffset);
+    const segment = this.active;
+    segment.append(batch, header);
+    this._logEndOffset = header.lastOffset + 1;
+    this.dirty.add(segment);
+    this.afterAppend(header.recordCount);
+    return { baseOffset: header.baseOffset, lastOffset: header.lastOffset, size: batch.length };
+  }
+  // #endregion append
+
+  private checkKeys(bytes: Buffer): void {
+    for (const batch of decodeBatches(bytes, { verifyCrc: false })) {
+      if (batch.records.some((r) => r.key === null)) {
+        throw new InvalidRecordError('a compacted log refuses records without a key');
+      }
+    }
+  }
+
+  // #region roll
+  private shouldRoll(size: number, lastOffset: number, maxTimestamp: number): boolean {
+    const segment = this.active;
+    if (segment.isFullFor(size, lastOffset, this.config['segment.bytes'])) return true;
+    if (segment.isEmpty) return false;
+    return maxTimestamp - segment.firstBatchTimestamp >= this.config['segment.ms'];
+  }
+
+  /** Starts a new active segment at the log end offset (no-op when the active one is empty). */
+  roll(): void {
+    this.ensureOpen();
+    if (!this.active.isEmpty) this.rollAt(this._logEndOffset);
+  }
+
+  private rollAt(baseOffset: number): void {
+    const previous = this.active;
+    previous.onBecomeInactive();
+    previous.offsetIndex.persist();
+    previous.timeIndex.persist();
+    const segment = Segment.open(this.dir, baseOffset, this.segmentOptions);
+    this.segmentList.push(segment);
+    this.logger.info(`rolled to a new segment ${segment.path} after ${previous.size} bytes`);
+  }
+  // #endregion roll
+
+  // #region read
+  /**
+   * Whole batches starting with the one that holds `offset`: at least one,
+   * then as many as fit in `maxBytes`. Empty at the log end offset. After
+   * compaction an offset may fall in a gap; the read starts at the next batch.
+   */
+  read(offset: number, options: ReadOptions = {}): Buffer {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset))
+      throw new TypeError(`offset must be an integer, got ${offset}`);
+    const maxBytes = options.maxBytes ?? 1024 * 1024;
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+      throw new TypeError('maxBytes must be a non-negative integer');
+    if (offset < this._logStartOffset || offset > this._logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this._logStartOffset, this._logEndOffset);
+    }
+    const maxOffset = Math.min(options.maxOffset ?? this._logEndOffset, this._logEndOffset);
+    if (offset >= maxOffset) return Buffer.alloc(0);
+    for (let i = this.segmentIndexFor(offset); i < this.segmentList.length; i++) {
+      const segment = this.segmentList[i]!;
+      const start = segment.translateOffset(offset);
+      if (!start) continue;
+      if (start.baseOffset >= maxOffset) return Buffer.alloc(0);
+      const end = segment.translateOffset(maxOffset);
+      return segment.readFrom(start.position, maxBytes, end ? end.position : segment.size);
+    }
+    return Buffer.alloc(0);
+  }
+  // #endregion read
+
+  /** The first offset whose record timestamp is ≥ `timestamp`, or undefined when there is none. */
+  offsetForTimestamp(timestamp: number): number | undefined {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(timestamp)) throw new TypeError('timestamp must be an integer');
+    for (const segment of this.segmentList) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.findOffsetByTimestamp(
+        timestamp,
+        Math.max(this._logStartOffset, segment.baseOffset),
+      );
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  /** Index of the segment whose base offset is the greatest ≤ offset. */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segmentList.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segmentList[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  // #region truncate
+  /**
+   * Drops every batch holding an offset ≥ `offset` (replication uses this to
+   * cut a divergent tail). A batch straddling `offset` goes whole, so the new
+   * log end offset is min(offset, that batch's base offset).
+   */
+  truncateTo(offset: number): void {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new TypeError('offset must be a non-negative integer');
+    if (offset >= this._logEndOffset) return;
+    if (offset <= this._logStartOffset) return this.truncateFullyAndStartAt(offset);
+    let newEnd = offset;
+    while (this.segmentList.length > 1 && this.active.baseOffset >= offset) {
+      const removed = this.segmentList.pop()!;
+      this.dirty.delete(removed);
+      removed.delete();
+    }
+    const cutAt = this.active.truncateTo(offset);
+    if (cutAt !== undefined) newEnd = Math.min(newEnd, cutAt);
+    this.dirty.add(this.active);
+    if (this.active.nextOffset < newEnd && !this.active.isEmpty) this.rollAt(newEnd);
+    this._logEndOffset = Math.max(newEnd, this.active.nextOffset, this.active.baseOffset);
+    this.lowerRecoveryPoint(this._logEndOffset);
+    this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
+  }
+
+  private truncateFullyAndStartAt(offset: number): void {
+    for (const segment of this.segmentList) segment.delete();
+    this.dirty.clear();
+    this.segmentList = [Segment.open(this.dir, offset, this.segmentOptions)];
+    this._logStartOffset = offset;
+    this._logEndOffset = offset;
+    this.lowerRecoveryPoint(offset);
+    this.logger.info(`emptied log ${this.dir}; it starts again at offset ${offset}`);
+  }
+  /**
+   * After a truncation, batches appended at offsets below the old recovery
+   * point are new and unflushed: the checkpoint must stop vouching for them
+   * before they are written, so it is rewritten at once (rare, and small).
+   */
+  private lowerRecoveryPoint(offset: number): void {
+    this._recoveryPoint = Math.min(this._recoveryPoint, offset);
+    this.truncationFloor = Math.min(this.truncationFloor, offset);
+    writeCheckpointSync(join(this.dir, CHECKPOINT_FILE), this.checkpointValues());
+  }
+  // #endregion truncate
+
+  // #region flush
+  private afterAppend(records: number): void {
+    this.unflushedMessages += records;
+    if (this.unflushedMessages >= this.config['flush.messages']) {
+      this.flush().catch((err: unknown) =>
+        this.logger.error(`flush of ${this.dir} failed: ${String(err)}`),
+      );
+    } else if (this.flushTimer === undefined && this.config['flush.ms'] < 2 ** 31) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        if (this.closed) return;
+        this.flush().catch((err: unknown) =>
+          this.logger.error(`flush of ${this.dir} failed: ${String(err)}`),
+        );
+      }, this.config['flush.ms']);
+      this.flushTimer.unref();
+    }
+  }
+
+  /**
+   * Resolves once everything appended before the call is on disk. Calls that
+   * arrive while an fsync runs share the next one: many appends, one fsync.
+   */
+  flush(): Promise<void> {
+    if (this.flushing) {
+      this.nextFlush ??= this.flushing.then(() => {
+        this.nextFlush = undefined;
+        return this.runFlush();
+      });
+      return this.nextFlush;
+    }
+    return this.runFlush();
+  }
+
+  private runFlush(): Promise<void> {
+    const target = this._logEndOffset;
+    this.truncationFloor = Number.MAX_SAFE_INTEGER;
+    const segments = [...this.dirty];
+    this.dirty.clear();
+    this.unflushedMessages = 0;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const run = (async () => {
+      await Promise.all(segments.map((s) => s.flush()));
+      if (target > this._recoveryPoint || segments.length > 0) {
+        const flushed = Math.min(target, this.truncationFloor, this._logEndOffset);
+        this._recoveryPoint = Math.max(this._recoveryPoint, flushed);
+        await this.writeCheckpoint();
+      }
+    })();
+    this.flushing = run;
+    return run.finally(() => {
+      if (this.flushing === run) this.flushing = undefined;
+    });
+  }
+  // #endregion flush
+
+  private checkpointValues(): Map<string, number> {
+    return new Map([
+      [RECOVERY_POINT, this._recoveryPoint],
+      [LOG_START_OFFSET, this._logStartOffset],
+    ]);
+  }
+
+  private writeCheckpoint(): Promise<void> {
+    return writeCheckpoint(join(this.dir, CHECKPOINT_FILE), this.checkpointValues());
+  }
+
+  /** Flushes, records the recovery point, and closes every file. Later calls throw LOG_CLOSED. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.active.onBecomeInactive();
+    await this.flush();
+    this.closed = true;
+    for (const segment of this.segmentList) segment.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new LogClosedError(this.dir);
+  }
+}
+
+function segmentOptionsOf(config: LogConfig): SegmentOptions {
+  return {
+    indexIntervalBytes: config['index.interval.bytes'],
+    maxIndexBytes: config['segment.index.bytes'],
+  };
+}
