@@ -141,26 +141,29 @@ export class Segment {
    * offset; an entry that does not name the batch it points at means the
    * index is wrong, so it is rebuilt and the lookup tried again.
    */
-  translateOffset(offset: number, startPosition = 0): ScannedBatch | undefined {
+  translateOffset(offset: number, retried = false): ScannedBatch | undefined {
     if (offset > this.lastOffset) return undefined;
     const entry = this.offsetIndex.lookup(offset);
-    let position = Math.max(startPosition, entry?.position ?? 0);
-    let first = true;
-    for (const batch of this.log.batches(position, { chunkSize: TRANSLATE_CHUNK })) {
-      if (
-        first &&
-        entry &&
-        batch.position === entry.position &&
-        batch.lastOffset !== entry.offset
-      ) {
-        this.rebuildIndexes();
-        return this.translateOffset(offset, startPosition);
+    const position = entry?.position ?? 0;
+    try {
+      let first = true;
+      for (const batch of this.log.batches(position, { chunkSize: TRANSLATE_CHUNK })) {
+        if (first && entry && batch.lastOffset !== entry.offset) {
+          throw new CorruptBatchError(
+            `index entry for offset ${entry.offset} points at another batch`,
+            position,
+          );
+        }
+        first = false;
+        if (batch.lastOffset >= offset) return batch;
       }
-      first = false;
-      if (batch.lastOffset >= offset) return batch;
-      position = batch.position + batch.size;
+      return undefined;
+    } catch (err) {
+      // Derived data in doubt: rebuild it from the log once; a second failure is the log's own.
+      if (retried || !(err instanceof CorruptBatchError) || !entry) throw err;
+      this.rebuildIndexes();
+      return this.translateOffset(offset, true);
     }
-    return undefined;
   }
   // #endregion translate
 
