@@ -6,6 +6,7 @@
  *
  *   0                      format version
  *   recovery-point 1234    name, space, value; one per line
+ *   crc 2cbf3a51           CRC-32C of the lines above (a flipped digit is caught)
  *
  * An unreadable checkpoint is treated as absent: every value it holds is one
  * the log can recompute more slowly (recovery from offset 0, say).
@@ -13,6 +14,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crc32c } from './batch-header.js';
 
 const VERSION = '0';
 export const TMP_SUFFIX = '.tmp';
@@ -26,8 +28,10 @@ export function readCheckpoint(path: string): Map<string, number> {
     return values;
   }
   const lines = text.split('\n').filter((l) => l !== '');
-  if (lines[0] !== VERSION) return values;
-  for (const line of lines.slice(1)) {
+  if (lines[0] !== VERSION || lines.length < 2) return values;
+  const body = lines.slice(0, -1);
+  if (lines.at(-1) !== `crc ${crcOf(body)}`) return values;
+  for (const line of body.slice(1)) {
     const match = /^([a-z.-]+) (-?\d{1,16})$/.exec(line);
     if (!match) return new Map(); // damaged: trust none of it
     values.set(match[1]!, Number(match[2]));
@@ -39,7 +43,14 @@ export function readCheckpoint(path: string): Map<string, number> {
 function format(values: ReadonlyMap<string, number>): string {
   const lines = [VERSION];
   for (const [name, value] of values) lines.push(`${name} ${value}`);
+  lines.push(`crc ${crcOf(lines)}`);
   return lines.join('\n') + '\n';
+}
+
+function crcOf(lines: string[]): string {
+  return crc32c(Buffer.from(lines.join('\n')))
+    .toString(16)
+    .padStart(8, '0');
 }
 
 export async function writeCheckpoint(

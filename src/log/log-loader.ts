@@ -3,9 +3,14 @@
  * the segments in offset order. Segments wholly below the recovery point were
  * flushed, so they are only sanity-checked (indexes, and the batch headers
  * after the last index entry); every batch from the recovery point on is
- * checked in full (length, magic, CRC, offsets increasing). At the first bad
+ * checked in full (length, magic, CRC, offsets increasing), and each segment
+ * must start at the offset where the one before it ends. At the first bad
  * byte the log is cut, and every later segment is deleted: a log is valid up
  * to its first bad batch, never around it.
+ *
+ * Damage to flushed data (a disk that flips a bit in an old segment) is not
+ * a crash and is not looked for here: `samsa dump-log` finds it, and readers
+ * see it as a CRC failure (LOG_CORRUPT_BATCH), as with Kafka.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,19 +66,22 @@ export function loadSegments(
   const segments: Segment[] = [];
   let truncatedBytes = 0;
   let droppedSegments = 0;
-  let previousLastOffset = -1;
+  let previous: Segment | undefined;
   for (let i = 0; i < sorted.length; i++) {
     const baseOffset = sorted[i]!;
-    const segment = Segment.open(dir, baseOffset, options);
-    if (baseOffset <= previousLastOffset) {
+    // Segments are rolled at the log end offset, so each starts where the one
+    // before ended; anything else means the one before lost its tail.
+    if (previous && baseOffset !== previous.nextOffset) {
       logger.warn(
-        `segment ${segment.path} starts at ${baseOffset}, inside the segment before it: dropping it`,
+        `segment ${baseOffset} does not start where ${previous.path} ends (${previous.nextOffset})`,
       );
-      droppedSegments += dropFrom(sorted, i, dir, options, segment);
+      droppedSegments += dropFrom(sorted, i, dir, options);
       break;
     }
+    const segment = Segment.open(dir, baseOffset, options);
     const nextBase = sorted[i + 1];
     const flushed = nextBase !== undefined && nextBase <= recoveryPoint;
+    const previousLastOffset = previous ? previous.lastOffset : -1;
     const result = flushed
       ? segment.load(previousLastOffset)
       : segment.recoverFrom(recoveryPoint, previousLastOffset);
@@ -86,7 +94,7 @@ export function loadSegments(
       droppedSegments += dropFrom(sorted, i + 1, dir, options);
       break;
     }
-    if (!segment.isEmpty) previousLastOffset = segment.lastOffset;
+    previous = segment;
   }
   if (droppedSegments > 0)
     logger.warn(`recovery dropped ${droppedSegments} segment(s) after the damage`);

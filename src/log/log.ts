@@ -369,8 +369,7 @@ export class Log {
     const cutAt = this.active.truncateTo(offset);
     if (cutAt !== undefined) newEnd = Math.min(newEnd, cutAt);
     this.dirty.add(this.active);
-    if (this.active.nextOffset < newEnd && !this.active.isEmpty) this.rollAt(newEnd);
-    this._logEndOffset = Math.max(newEnd, this.active.nextOffset, this.active.baseOffset);
+    this._logEndOffset = Math.max(newEnd, this.active.nextOffset);
     this.lowerRecoveryPoint(this._logEndOffset);
     this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
   }
@@ -471,6 +470,18 @@ export class Log {
     await this.flush();
     this.closed = true;
     for (const segment of this.segmentList) segment.close();
+  }
+
+  /**
+   * Closes the file handles without flushing, checkpointing or writing index
+   * tails: the files stay exactly as a process killed now would leave them
+   * (Kafka's closeHandlers). For crash tests and walkthroughs.
+   */
+  abandon(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const segment of this.segmentList) segment.close({ persist: false });
   }
 
   get isClosed(): boolean {

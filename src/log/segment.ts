@@ -50,8 +50,16 @@ export class Segment {
   /** The last offset of the last batch, or baseOffset - 1 when the segment is empty. */
   lastOffset: number;
   /** Largest timestamp of any batch, -1 when empty. */
-  maxTimestamp = -1;
-  private offsetOfMaxTimestamp = -1;
+  /**
+   * Largest timestamp and the last offset of the first batch to reach it;
+   * undefined until known. A segment loaded without a scan learns them from
+   * its batch headers on first use, never from its time index, which a crash
+   * or a damaged disk may leave short.
+   */
+  private maxTime: { timestamp: number; offset: number } | undefined = {
+    timestamp: -1,
+    offset: -1,
+  };
   /** First batch's max timestamp: what `segment.ms` measures the segment's age from. */
   firstBatchTimestamp = -1;
   private bytesSinceLastIndexEntry = 0;
@@ -84,6 +92,23 @@ export class Segment {
     return this.log.size;
   }
 
+  /** Largest timestamp of any batch here, -1 when empty. */
+  get maxTimestamp(): number {
+    return (this.maxTime ?? this.scanMaxTimestamp()).timestamp;
+  }
+
+  private scanMaxTimestamp(): { timestamp: number; offset: number } {
+    const maxTime = { timestamp: -1, offset: -1 };
+    for (const batch of this.log.batches(0)) {
+      if (batch.maxTimestamp > maxTime.timestamp) {
+        maxTime.timestamp = batch.maxTimestamp;
+        maxTime.offset = batch.lastOffset;
+      }
+    }
+    this.maxTime = maxTime;
+    return maxTime;
+  }
+
   get isEmpty(): boolean {
     return this.log.size === 0;
   }
@@ -110,13 +135,14 @@ export class Segment {
 
   /** Updates the in-memory state and the sparse indexes for a batch at `position`. */
   private observe(lastOffset: number, maxTimestamp: number, position: number, size: number): void {
-    if (maxTimestamp > this.maxTimestamp) {
-      this.maxTimestamp = maxTimestamp;
-      this.offsetOfMaxTimestamp = lastOffset;
+    const maxTime = this.maxTime ?? this.scanMaxTimestamp();
+    if (maxTimestamp > maxTime.timestamp) {
+      maxTime.timestamp = maxTimestamp;
+      maxTime.offset = lastOffset;
     }
     if (this.bytesSinceLastIndexEntry >= this.options.indexIntervalBytes) {
       this.offsetIndex.append(lastOffset, position);
-      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.timeIndex.maybeAppend(maxTime.timestamp, maxTime.offset);
       this.bytesSinceLastIndexEntry = 0;
     }
     this.bytesSinceLastIndexEntry += size;
@@ -185,11 +211,25 @@ export class Segment {
 
   // #region timestamp
   /** The first offset ≥ `startingOffset` whose record timestamp is ≥ `timestamp`. */
-  findOffsetByTimestamp(timestamp: number, startingOffset = this.baseOffset): number | undefined {
+  findOffsetByTimestamp(
+    timestamp: number,
+    startingOffset = this.baseOffset,
+    retried = false,
+  ): number | undefined {
     if (this.maxTimestamp < timestamp) return undefined;
     const entry = this.timeIndex.lookup(timestamp);
     const from = this.translateOffset(Math.max(entry?.offset ?? this.baseOffset, startingOffset));
     if (!from) return undefined;
+    // An entry (T, O) must name a batch ending at O whose largest timestamp is T; else rebuild.
+    const named = entry && entry.offset >= startingOffset;
+    if (
+      named &&
+      !retried &&
+      (from.lastOffset !== entry.offset || from.maxTimestamp !== entry.timestamp)
+    ) {
+      this.rebuildIndexes();
+      return this.findOffsetByTimestamp(timestamp, startingOffset, true);
+    }
     for (const batch of this.log.batches(from.position)) {
       if (batch.maxTimestamp < timestamp) continue;
       const bytes = this.log.read(batch.position, batch.size);
@@ -251,43 +291,18 @@ export class Segment {
   // #endregion recover
 
   /**
-   * Recovery for the segment that holds the recovery point: the part below it
-   * was flushed and is only sanity-checked (load); every batch from the one
-   * holding `recoveryPoint` on is checked in full, and the file cut at the
-   * first bad one.
+   * Recovery for a segment that may hold data past the recovery point. If
+   * everything in it was flushed (a clean shutdown), loading it is enough;
+   * otherwise it is recovered in full, as Kafka does: its indexes may be short
+   * after a crash, so nothing derived from them is trusted.
    */
   recoverFrom(recoveryPoint: number, previousLastOffset: number): RecoveryResult | undefined {
-    if (recoveryPoint <= this.baseOffset) return this.recover(previousLastOffset);
-    const fallback = this.load(previousLastOffset);
-    if (fallback) return fallback;
-    const start = this.translateOffset(recoveryPoint);
-    if (!start) return undefined;
-    let last = start.baseOffset - 1;
-    let validBytes = start.position;
-    let reason: string | undefined;
-    try {
-      for (const batch of this.log.batches(start.position, { withBytes: true })) {
-        verifyBatch(batch.bytes!, 0, batch.size);
-        if (batch.baseOffset <= last) {
-          throw new CorruptBatchError(
-            `offset ${batch.baseOffset} does not follow ${last}`,
-            batch.position,
-          );
-        }
-        last = batch.lastOffset;
-        validBytes = batch.position + batch.size;
-      }
-    } catch (err) {
-      if (!(err instanceof CorruptBatchError)) throw err;
-      reason = err.message;
+    if (recoveryPoint > this.baseOffset) {
+      const fallback = this.load(previousLastOffset);
+      if (fallback) return fallback;
+      if (this.nextOffset <= recoveryPoint) return undefined;
     }
-    const truncatedBytes = this.log.size - validBytes;
-    if (truncatedBytes === 0) return undefined;
-    this.log.truncateTo(validBytes);
-    this.offsetIndex.truncateFrom(last + 1, validBytes);
-    this.timeIndex.truncateFrom(last + 1);
-    this.load(previousLastOffset);
-    return { validBytes, truncatedBytes, reason: reason ?? `a torn batch at byte ${validBytes}` };
+    return this.recover(previousLastOffset);
   }
 
   /**
@@ -301,6 +316,7 @@ export class Segment {
     try {
       if (!sane) throw new CorruptBatchError('index is not sane');
       this.resetState({ keepIndexes: true });
+      this.maxTime = undefined;
       const tail = this.log.batches(lastEntry?.position ?? 0);
       let end = lastEntry?.position ?? 0;
       let first = true;
@@ -309,10 +325,6 @@ export class Segment {
           throw new CorruptBatchError('index disagrees');
         if (first && !lastEntry) this.firstBatchTimestamp = batch.maxTimestamp;
         first = false;
-        if (batch.maxTimestamp > this.maxTimestamp) {
-          this.maxTimestamp = batch.maxTimestamp;
-          this.offsetOfMaxTimestamp = batch.lastOffset;
-        }
         this.lastOffset = batch.lastOffset;
         end = batch.position + batch.size;
       }
@@ -322,9 +334,8 @@ export class Segment {
       const lastTime = this.timeIndex.lastEntry;
       if (!this.timeIndex.isSane(this.lastOffset))
         throw new CorruptBatchError('time index is not sane');
-      if (lastTime && lastTime.timestamp > this.maxTimestamp) {
-        this.maxTimestamp = lastTime.timestamp;
-        this.offsetOfMaxTimestamp = lastTime.offset;
+      if (lastTime && this.translateOffset(lastTime.offset)?.maxTimestamp !== lastTime.timestamp) {
+        throw new CorruptBatchError('the last time index entry does not match its batch');
       }
       if (lastEntry && this.firstBatchTimestamp < 0)
         this.firstBatchTimestamp = this.firstBatchTimestampFromLog();
@@ -356,8 +367,7 @@ export class Segment {
       this.timeIndex.reset();
     }
     this.lastOffset = this.baseOffset - 1;
-    this.maxTimestamp = -1;
-    this.offsetOfMaxTimestamp = -1;
+    this.maxTime = { timestamp: -1, offset: -1 };
     this.firstBatchTimestamp = -1;
     this.bytesSinceLastIndexEntry = 0;
   }
@@ -378,18 +388,18 @@ export class Segment {
 
   /** Called when the segment stops being active: record its final largest timestamp. */
   onBecomeInactive(): void {
-    if (this.maxTimestamp >= 0)
-      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    const maxTime = this.maxTime ?? this.scanMaxTimestamp();
+    if (maxTime.timestamp >= 0) this.timeIndex.maybeAppend(maxTime.timestamp, maxTime.offset);
   }
 
   async flush(): Promise<void> {
     await Promise.all([this.log.flush(), this.offsetIndex.flush(), this.timeIndex.flush()]);
   }
 
-  close(): void {
+  close(options: { persist?: boolean } = {}): void {
     this.log.close();
-    this.offsetIndex.close();
-    this.timeIndex.close();
+    this.offsetIndex.close(options);
+    this.timeIndex.close(options);
   }
 
   /** Closes and removes the segment's three files. */

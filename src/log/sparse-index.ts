@@ -101,9 +101,10 @@ export abstract class SparseIndex {
     await fsyncFd(this.fd);
   }
 
-  close(): void {
+  /** Persists what is pending and closes; `persist: false` leaves the file as a crash would. */
+  close(options: { persist?: boolean } = {}): void {
     if (this.fd < 0) return;
-    this.persist();
+    if (options.persist !== false) this.persist();
     closeSync(this.fd);
     this.fd = -1;
   }
