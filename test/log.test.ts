@@ -210,6 +210,20 @@ describe('appendBatch', () => {
     await log.close();
   });
 
+  it('a follower batch above the end that rolls a segment survives a reopen', async () => {
+    const dir = tempDir();
+    let log = await Log.open(dir, { 'segment.bytes': 100 });
+    log.append([rec('a', 'b')]);
+    const gapped = encodeBatch([rec('a', 'x'.repeat(50))], { baseOffset: 10 });
+    log.appendBatch(gapped, { assignOffsets: false });
+    expect(log.segments.map((s) => s.baseOffset)).toEqual([0, 1]);
+    await log.close();
+    log = await Log.open(dir, { 'segment.bytes': 100 });
+    expect(log.logEndOffset).toBe(11);
+    expect(readAll(log, 0).map((r) => r.offset)).toEqual([0, 10]);
+    await log.close();
+  });
+
   it('keeps offsets as given for a follower, and refuses offsets below the end', async () => {
     const log = await Log.open(tempDir());
     expect(
@@ -287,13 +301,30 @@ describe('Flushing', () => {
 
   it('records the recovery point and log start offset in a checkpoint file', async () => {
     const dir = tempDir();
-    const log = await Log.open(dir);
+    const log = await Log.open(dir, {}, { checkpointIntervalMs: 0 });
     fill(log, 2);
     await log.flush();
     expect(readFileSync(join(dir, 'checkpoint'), 'utf8')).toMatch(
       /^0\nrecovery-point 6\nlog-start-offset 0\ncrc [0-9a-f]{8}\n$/,
     );
     await log.close();
+  });
+
+  it('rewrites the checkpoint at most every checkpointIntervalMs, and always at close', async () => {
+    const dir = tempDir();
+    let now = 1000;
+    const log = await Log.open(dir, {}, { clock: () => now, checkpointIntervalMs: 60_000 });
+    fill(log, 2);
+    await log.flush();
+    expect(log.recoveryPoint).toBe(6);
+    expect(existsSync(join(dir, 'checkpoint'))).toBe(false);
+    now += 60_000;
+    fill(log, 1);
+    await log.flush();
+    expect(readFileSync(join(dir, 'checkpoint'), 'utf8')).toContain('recovery-point 9\n');
+    fill(log, 1);
+    await log.close();
+    expect(readFileSync(join(dir, 'checkpoint'), 'utf8')).toContain('recovery-point 12\n');
   });
 
   it('ignores a checkpoint whose CRC fails, and recovers everything from offset 0', async () => {
@@ -332,6 +363,28 @@ describe('Open and recovery housekeeping', () => {
     await log.close();
     log = await Log.open(dir, small);
     expect(log.segments.map((s) => s.indexEntries)).toEqual(entries);
+    await log.close();
+  });
+
+  it('rebuilds a deleted or shortened index of a flushed segment, final time entries included', async () => {
+    const dir = tempDir();
+    let log = await Log.open(dir, small);
+    fill(log, 40);
+    await log.close();
+    log = await Log.open(dir, small);
+    const before = log.segments.map((s) => [s.indexEntries, s.timeIndexEntries]);
+    await log.close();
+    const names = readdirSync(dir);
+    rmSync(
+      join(
+        dir,
+        names.find((n) => n.endsWith('.index'))!,
+      ),
+    );
+    const timeIndex = join(dir, names.filter((n) => n.endsWith('.timeindex'))[1]!);
+    truncateSync(timeIndex, 12);
+    log = await Log.open(dir, small);
+    expect(log.segments.map((s) => [s.indexEntries, s.timeIndexEntries])).toEqual(before);
     await log.close();
   });
 

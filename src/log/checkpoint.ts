@@ -17,6 +17,10 @@ import { dirname } from 'node:path';
 import { crc32c } from './batch-header.js';
 
 const VERSION = '0';
+/** The checkpoint file in each log directory, and the names of the values it holds. */
+export const CHECKPOINT_FILE = 'checkpoint';
+export const RECOVERY_POINT = 'recovery-point';
+export const LOG_START_OFFSET = 'log-start-offset';
 export const TMP_SUFFIX = '.tmp';
 
 export function readCheckpoint(path: string): Map<string, number> {

@@ -16,6 +16,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TMP_SUFFIX } from './checkpoint.js';
 import type { Logger } from './logger.js';
+import { loadSegment, recoverSegmentFrom } from './segment-recovery.js';
 import {
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -83,8 +84,8 @@ export function loadSegments(
     const flushed = nextBase !== undefined && nextBase <= recoveryPoint;
     const previousLastOffset = previous ? previous.lastOffset : -1;
     const result = flushed
-      ? segment.load(previousLastOffset)
-      : segment.recoverFrom(recoveryPoint, previousLastOffset);
+      ? loadSegment(segment, previousLastOffset)
+      : recoverSegmentFrom(segment, recoveryPoint, previousLastOffset);
     segments.push(segment);
     if (result && result.truncatedBytes > 0) {
       truncatedBytes += result.truncatedBytes;
@@ -94,6 +95,8 @@ export function loadSegments(
       droppedSegments += dropFrom(sorted, i + 1, dir, options);
       break;
     }
+    // A rebuilt time index gets back the final entry that roll and close add.
+    if (nextBase !== undefined && segment.isMaxTimestampKnown) segment.onBecomeInactive();
     previous = segment;
   }
   if (droppedSegments > 0)

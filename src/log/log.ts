@@ -23,7 +23,7 @@ import {
   readBatchHeader,
   verifyBatch,
 } from './batch-header.js';
-import { readCheckpoint, writeCheckpoint, writeCheckpointSync } from './checkpoint.js';
+import { CHECKPOINT_FILE, LOG_START_OFFSET, RECOVERY_POINT, readCheckpoint } from './checkpoint.js';
 import { type LogConfig, isCompacted, resolveLogConfig } from './config.js';
 import {
   CorruptBatchError,
@@ -32,6 +32,7 @@ import {
   OffsetOutOfRangeError,
   RecordTooLargeError,
 } from './errors.js';
+import { LogFlusher } from './log-flusher.js';
 import { loadSegments } from './log-loader.js';
 import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
 import {
@@ -42,13 +43,11 @@ import {
 } from './record-batch.js';
 import { Segment, type SegmentOptions } from './segment.js';
 
-export const CHECKPOINT_FILE = 'checkpoint';
-const RECOVERY_POINT = 'recovery-point';
-const LOG_START_OFFSET = 'log-start-offset';
-
 export interface LogOptions {
   clock?: Clock;
   logger?: Logger;
+  /** How often a flush also rewrites the recovery-point checkpoint. Default 60 s (Kafka's). */
+  checkpointIntervalMs?: number;
 }
 
 export interface AppendResult {
@@ -87,34 +86,37 @@ export class Log {
   private segmentList: Segment[];
   private _logStartOffset: number;
   private _logEndOffset: number;
-  private _recoveryPoint: number;
   private closed = false;
-  private dirty = new Set<Segment>();
-  private unflushedMessages = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
-  private nextFlush: Promise<void> | undefined;
-  /** Lowest log end offset a truncation set while the current flush ran: caps what it may claim. */
-  private truncationFloor = Number.MAX_SAFE_INTEGER;
+  private readonly flusher: LogFlusher;
   private readonly segmentOptions: SegmentOptions;
+
+  private readonly clock: Clock;
+  private readonly logger: Logger;
 
   private constructor(
     readonly dir: string,
     readonly config: LogConfig,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
+    options: LogOptions,
     segments: Segment[],
-    logStartOffset: number,
-    recoveryPoint: number,
+    checkpoint: ReadonlyMap<string, number>,
   ) {
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
     this.segmentOptions = segmentOptionsOf(config);
     this.segmentList = segments;
     this._logEndOffset = this.active.nextOffset;
+    const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
     this._logStartOffset = Math.min(
       Math.max(logStartOffset, segments[0]!.baseOffset),
       this._logEndOffset,
     );
-    this._recoveryPoint = Math.min(recoveryPoint, this._logEndOffset);
+    this.flusher = new LogFlusher(
+      this,
+      Math.min(checkpoint.get(RECOVERY_POINT) ?? 0, this._logEndOffset),
+      this.clock,
+      this.logger,
+      options.checkpointIntervalMs ?? 60_000,
+    );
   }
 
   // #region open
@@ -130,25 +132,21 @@ export class Log {
     const logger = options.logger ?? silentLogger;
     mkdirSync(dir, { recursive: true });
     const checkpoint = readCheckpoint(join(dir, CHECKPOINT_FILE));
-    const recoveryPoint = checkpoint.get(RECOVERY_POINT) ?? 0;
     const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
-    const report = loadSegments(dir, segmentOptionsOf(resolved), recoveryPoint, logger);
+    const report = loadSegments(
+      dir,
+      segmentOptionsOf(resolved),
+      checkpoint.get(RECOVERY_POINT) ?? 0,
+      logger,
+    );
     const segments = report.segments;
     if (segments.length === 0)
       segments.push(Segment.open(dir, logStartOffset, segmentOptionsOf(resolved)));
-    const log = new Log(
-      dir,
-      resolved,
-      options.clock ?? systemClock,
-      logger,
-      segments,
-      logStartOffset,
-      recoveryPoint,
-    );
-    if (log._recoveryPoint < log._logEndOffset || report.truncatedBytes > 0) {
+    const log = new Log(dir, resolved, options, segments, checkpoint);
+    if (log.recoveryPoint < log._logEndOffset || report.truncatedBytes > 0) {
       // What recovery checked is made durable before it is trusted next time.
-      for (const segment of segments) log.dirty.add(segment);
-      await log.flush();
+      for (const segment of segments) log.flusher.markDirty(segment);
+      await log.flusher.flush({ checkpoint: true });
     }
     logger.info(
       `opened log ${dir}: ${segments.length} segment(s), offsets [${log.logStartOffset}, ${log.logEndOffset})`,
@@ -168,7 +166,7 @@ export class Log {
 
   /** Every offset below this is known to be on disk. */
   get recoveryPoint(): number {
-    return this._recoveryPoint;
+    return this.flusher.recoveryPoint;
   }
 
   get segments(): SegmentInfo[] {
@@ -248,12 +246,12 @@ export class Log {
       );
     }
     if (this.shouldRoll(batch.length, header.lastOffset, header.maxTimestamp))
-      this.rollAt(header.baseOffset);
+      this.rollAt(this._logEndOffset); // at the end, not the batch: segments stay contiguous
     const segment = this.active;
     segment.append(batch, header);
     this._logEndOffset = header.lastOffset + 1;
-    this.dirty.add(segment);
-    this.afterAppend(header.recordCount);
+    this.flusher.markDirty(segment);
+    this.flusher.afterAppend(header.recordCount);
     return { baseOffset: header.baseOffset, lastOffset: header.lastOffset, size: batch.length };
   }
   // #endregion append
@@ -315,7 +313,7 @@ export class Log {
       if (!start) continue;
       if (start.baseOffset >= maxOffset) return Buffer.alloc(0);
       const end = segment.translateOffset(maxOffset);
-      return segment.readFrom(start.position, maxBytes, end ? end.position : segment.size);
+      return segment.readFrom(start, maxBytes, end ? end.position : segment.size);
     }
     return Buffer.alloc(0);
   }
@@ -363,111 +361,41 @@ export class Log {
     let newEnd = offset;
     while (this.segmentList.length > 1 && this.active.baseOffset >= offset) {
       const removed = this.segmentList.pop()!;
-      this.dirty.delete(removed);
+      this.flusher.forget(removed);
       removed.delete();
     }
     const cutAt = this.active.truncateTo(offset);
     if (cutAt !== undefined) newEnd = Math.min(newEnd, cutAt);
-    this.dirty.add(this.active);
+    this.flusher.markDirty(this.active);
     this._logEndOffset = Math.max(newEnd, this.active.nextOffset);
-    this.lowerRecoveryPoint(this._logEndOffset);
+    this.flusher.lowerRecoveryPoint(this._logEndOffset);
     this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
   }
 
   private truncateFullyAndStartAt(offset: number): void {
     for (const segment of this.segmentList) segment.delete();
-    this.dirty.clear();
+    for (const segment of this.segmentList) this.flusher.forget(segment);
     this.segmentList = [Segment.open(this.dir, offset, this.segmentOptions)];
     this._logStartOffset = offset;
     this._logEndOffset = offset;
-    this.lowerRecoveryPoint(offset);
+    this.flusher.lowerRecoveryPoint(offset);
     this.logger.info(`emptied log ${this.dir}; it starts again at offset ${offset}`);
-  }
-  /**
-   * After a truncation, batches appended at offsets below the old recovery
-   * point are new and unflushed: the checkpoint must stop vouching for them
-   * before they are written, so it is rewritten at once (rare, and small).
-   */
-  private lowerRecoveryPoint(offset: number): void {
-    this._recoveryPoint = Math.min(this._recoveryPoint, offset);
-    this.truncationFloor = Math.min(this.truncationFloor, offset);
-    writeCheckpointSync(join(this.dir, CHECKPOINT_FILE), this.checkpointValues());
   }
   // #endregion truncate
 
-  // #region flush
-  private afterAppend(records: number): void {
-    this.unflushedMessages += records;
-    if (this.unflushedMessages >= this.config['flush.messages']) {
-      this.flush().catch((err: unknown) =>
-        this.logger.error(`flush of ${this.dir} failed: ${String(err)}`),
-      );
-    } else if (this.flushTimer === undefined && this.config['flush.ms'] < 2 ** 31) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        if (this.closed) return;
-        this.flush().catch((err: unknown) =>
-          this.logger.error(`flush of ${this.dir} failed: ${String(err)}`),
-        );
-      }, this.config['flush.ms']);
-      this.flushTimer.unref();
-    }
-  }
-
   /**
-   * Resolves once everything appended before the call is on disk. Calls that
-   * arrive while an fsync runs share the next one: many appends, one fsync.
+   * Resolves once everything appended before the call is on disk (group
+   * commit: see log-flusher.ts). Advances the recovery point.
    */
   flush(): Promise<void> {
-    if (this.flushing) {
-      this.nextFlush ??= this.flushing.then(() => {
-        this.nextFlush = undefined;
-        return this.runFlush();
-      });
-      return this.nextFlush;
-    }
-    return this.runFlush();
-  }
-
-  private runFlush(): Promise<void> {
-    const target = this._logEndOffset;
-    this.truncationFloor = Number.MAX_SAFE_INTEGER;
-    const segments = [...this.dirty];
-    this.dirty.clear();
-    this.unflushedMessages = 0;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const run = (async () => {
-      await Promise.all(segments.map((s) => s.flush()));
-      if (target > this._recoveryPoint || segments.length > 0) {
-        const flushed = Math.min(target, this.truncationFloor, this._logEndOffset);
-        this._recoveryPoint = Math.max(this._recoveryPoint, flushed);
-        await this.writeCheckpoint();
-      }
-    })();
-    this.flushing = run;
-    return run.finally(() => {
-      if (this.flushing === run) this.flushing = undefined;
-    });
-  }
-  // #endregion flush
-
-  private checkpointValues(): Map<string, number> {
-    return new Map([
-      [RECOVERY_POINT, this._recoveryPoint],
-      [LOG_START_OFFSET, this._logStartOffset],
-    ]);
-  }
-
-  private writeCheckpoint(): Promise<void> {
-    return writeCheckpoint(join(this.dir, CHECKPOINT_FILE), this.checkpointValues());
+    return this.flusher.flush();
   }
 
   /** Flushes, records the recovery point, and closes every file. Later calls throw LOG_CLOSED. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.active.onBecomeInactive();
-    await this.flush();
+    await this.flusher.flush({ checkpoint: true });
     this.closed = true;
     for (const segment of this.segmentList) segment.close();
   }
@@ -480,7 +408,7 @@ export class Log {
   abandon(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flusher.stopTimer();
     for (const segment of this.segmentList) segment.close({ persist: false });
   }
 

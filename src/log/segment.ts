@@ -6,13 +6,14 @@
  * offset before it; index entries strictly increase and are sparse (one per
  * `index.interval.bytes` of log); the indexes are derived data, rebuilt from
  * the log whenever they are in doubt (missing, short, not increasing, or
- * pointing at a batch that is not the one they name).
+ * pointing at a batch that is not the one they name). How a segment is
+ * checked when a log opens is in segment-recovery.ts.
  *
  * Not safe for concurrent use: the owning Log serialises every call.
  */
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BatchHeader, verifyBatch } from './batch-header.js';
+import type { BatchHeader } from './batch-header.js';
 import { CorruptBatchError } from './errors.js';
 import { FileRecords, type ScannedBatch } from './file-records.js';
 import { OffsetIndex } from './offset-index.js';
@@ -36,11 +37,10 @@ export interface SegmentOptions {
   maxIndexBytes: number;
 }
 
-export interface RecoveryResult {
-  validBytes: number;
-  truncatedBytes: number;
-  /** Why recovery stopped early, when it did. */
-  reason?: string;
+interface MaxTime {
+  timestamp: number;
+  /** Last offset of the first batch to reach `timestamp`. */
+  offset: number;
 }
 
 export class Segment {
@@ -49,64 +49,36 @@ export class Segment {
   readonly timeIndex: TimeIndex;
   /** The last offset of the last batch, or baseOffset - 1 when the segment is empty. */
   lastOffset: number;
-  /** Largest timestamp of any batch, -1 when empty. */
-  /**
-   * Largest timestamp and the last offset of the first batch to reach it;
-   * undefined until known. A segment loaded without a scan learns them from
-   * its batch headers on first use, never from its time index, which a crash
-   * or a damaged disk may leave short.
-   */
-  private maxTime: { timestamp: number; offset: number } | undefined = {
-    timestamp: -1,
-    offset: -1,
-  };
   /** First batch's max timestamp: what `segment.ms` measures the segment's age from. */
   firstBatchTimestamp = -1;
-  private bytesSinceLastIndexEntry = 0;
+  /** Bytes of log written since the last offset index entry. */
+  bytesSinceLastIndexEntry = 0;
+  /**
+   * Largest timestamp, undefined until known. A segment loaded without a scan
+   * learns it from its batch headers on first use, never from its time index,
+   * which a crash or a damaged disk may leave short.
+   */
+  private maxTime: MaxTime | undefined = { timestamp: -1, offset: -1 };
 
   private constructor(
     readonly dir: string,
     readonly baseOffset: number,
-    private readonly options: SegmentOptions,
+    readonly options: SegmentOptions,
   ) {
-    this.log = FileRecords.open(join(dir, segmentFileName(baseOffset, LOG_SUFFIX)));
-    this.offsetIndex = new OffsetIndex(
-      join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)),
-      baseOffset,
-      options.maxIndexBytes,
-    );
-    this.timeIndex = new TimeIndex(
-      join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)),
-      baseOffset,
-      options.maxIndexBytes,
-    );
+    const path = (suffix: string) => join(dir, segmentFileName(baseOffset, suffix));
+    this.log = FileRecords.open(path(LOG_SUFFIX));
+    this.offsetIndex = new OffsetIndex(path(INDEX_SUFFIX), baseOffset, options.maxIndexBytes);
+    this.timeIndex = new TimeIndex(path(TIME_INDEX_SUFFIX), baseOffset, options.maxIndexBytes);
     this.lastOffset = baseOffset - 1;
   }
 
-  /** Opens (or creates) the segment's files without checking them; call load or recover next. */
+  /** Opens (or creates) the segment's files without checking them (see segment-recovery.ts). */
   static open(dir: string, baseOffset: number, options: SegmentOptions): Segment {
     return new Segment(dir, baseOffset, options);
   }
 
   get size(): number {
     return this.log.size;
-  }
-
-  /** Largest timestamp of any batch here, -1 when empty. */
-  get maxTimestamp(): number {
-    return (this.maxTime ?? this.scanMaxTimestamp()).timestamp;
-  }
-
-  private scanMaxTimestamp(): { timestamp: number; offset: number } {
-    const maxTime = { timestamp: -1, offset: -1 };
-    for (const batch of this.log.batches(0)) {
-      if (batch.maxTimestamp > maxTime.timestamp) {
-        maxTime.timestamp = batch.maxTimestamp;
-        maxTime.offset = batch.lastOffset;
-      }
-    }
-    this.maxTime = maxTime;
-    return maxTime;
   }
 
   get isEmpty(): boolean {
@@ -121,21 +93,47 @@ export class Segment {
     return this.log.path;
   }
 
+  /** Largest timestamp of any batch here, -1 when empty. */
+  get maxTimestamp(): number {
+    return this.knownMaxTime().timestamp;
+  }
+
+  get isMaxTimestampKnown(): boolean {
+    return this.maxTime !== undefined;
+  }
+
+  /** After loading without a scan: the largest timestamp will be read from the headers when needed. */
+  forgetMaxTimestamp(): void {
+    this.maxTime = undefined;
+  }
+
+  private knownMaxTime(): MaxTime {
+    if (this.maxTime) return this.maxTime;
+    const maxTime = { timestamp: -1, offset: -1 };
+    for (const batch of this.log.batches(0)) {
+      if (batch.maxTimestamp > maxTime.timestamp) {
+        maxTime.timestamp = batch.maxTimestamp;
+        maxTime.offset = batch.lastOffset;
+      }
+    }
+    this.maxTime = maxTime;
+    return maxTime;
+  }
+
   // #region append
   /** Appends one batch whose offsets are already assigned. The Log checks it fits. */
-  append(
-    batch: Buffer,
-    header: Pick<BatchHeader, 'baseOffset' | 'lastOffset' | 'maxTimestamp'>,
-  ): void {
+  append(batch: Buffer, header: Pick<BatchHeader, 'lastOffset' | 'maxTimestamp'>): void {
     const position = this.log.append(batch);
-    if (this.firstBatchTimestamp < 0) this.firstBatchTimestamp = header.maxTimestamp;
-    this.observe(header.lastOffset, header.maxTimestamp, position, batch.length);
+    this.track(header.lastOffset, header.maxTimestamp, position, batch.length);
   }
-  // #endregion append
 
-  /** Updates the in-memory state and the sparse indexes for a batch at `position`. */
-  private observe(lastOffset: number, maxTimestamp: number, position: number, size: number): void {
-    const maxTime = this.maxTime ?? this.scanMaxTimestamp();
+  /**
+   * Updates the in-memory state and the sparse indexes for the batch at
+   * `position`: on append, and when recovery rebuilds the indexes.
+   */
+  track(lastOffset: number, maxTimestamp: number, position: number, size: number): void {
+    const maxTime = this.knownMaxTime();
+    if (this.firstBatchTimestamp < 0 && position === 0) this.firstBatchTimestamp = maxTimestamp;
     if (maxTimestamp > maxTime.timestamp) {
       maxTime.timestamp = maxTimestamp;
       maxTime.offset = lastOffset;
@@ -148,6 +146,7 @@ export class Segment {
     this.bytesSinceLastIndexEntry += size;
     this.lastOffset = lastOffset;
   }
+  // #endregion append
 
   /** Whether appending `size` more bytes would need a new segment. */
   isFullFor(size: number, lastOffset: number, segmentBytes: number): boolean {
@@ -176,7 +175,7 @@ export class Segment {
       for (const batch of this.log.batches(position, { chunkSize: TRANSLATE_CHUNK })) {
         if (first && entry && batch.lastOffset !== entry.offset) {
           throw new CorruptBatchError(
-            `index entry for offset ${entry.offset} points at another batch`,
+            `index entry for ${entry.offset} names another batch`,
             position,
           );
         }
@@ -193,20 +192,17 @@ export class Segment {
   }
   // #endregion translate
 
-  /** Reads whole batches from `position`: at least one, then as many as fit in `maxBytes`. */
-  readFrom(position: number, maxBytes: number, endPosition = this.size): Buffer {
-    const firstSize = this.log.batchSizeAt(position);
-    const limit = Math.min(Math.max(maxBytes, firstSize), endPosition - position);
-    const bytes = this.log.read(position, limit);
-    if (limit <= firstSize) return bytes.subarray(0, firstSize);
-    let end = 0;
-    for (const batch of this.log.batches(position, {
-      end: position + bytes.length,
-      chunk: bytes,
-    })) {
-      end = batch.position + batch.size - position;
+  /** Reads whole batches from `first`: at least it, then as many as fit in `maxBytes`. */
+  readFrom(first: { position: number; size: number }, maxBytes: number, end = this.size): Buffer {
+    const limit = Math.min(Math.max(maxBytes, first.size), end - first.position);
+    const bytes = this.log.read(first.position, limit);
+    if (limit <= first.size) return bytes.subarray(0, first.size);
+    let length = 0;
+    const walk = { end: first.position + bytes.length, chunk: bytes };
+    for (const batch of this.log.batches(first.position, walk)) {
+      length = batch.position + batch.size - first.position;
     }
-    return bytes.subarray(0, end);
+    return bytes.subarray(0, length);
   }
 
   // #region timestamp
@@ -244,124 +240,8 @@ export class Segment {
   }
   // #endregion timestamp
 
-  // #region recover
-  /**
-   * Checks every batch (length, magic, CRC, offsets increasing and inside this
-   * segment), rebuilds both indexes, and cuts the file at the first bad byte.
-   * `previousLastOffset` is the last offset of the segment before this one.
-   */
-  recover(previousLastOffset: number): RecoveryResult {
-    this.resetState();
-    let validBytes = 0;
-    let reason: string | undefined;
-    let last = Math.max(previousLastOffset, this.baseOffset - 1);
-    try {
-      for (const batch of this.log.batches(0, { withBytes: true })) {
-        verifyBatch(batch.bytes!, 0, batch.size);
-        if (batch.baseOffset <= last) {
-          throw new CorruptBatchError(
-            `offset ${batch.baseOffset} does not follow ${last}`,
-            batch.position,
-          );
-        }
-        if (batch.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
-          throw new CorruptBatchError(
-            `offset ${batch.lastOffset} is too far from the segment base`,
-            batch.position,
-          );
-        }
-        if (validBytes === 0) this.firstBatchTimestamp = batch.maxTimestamp;
-        this.observe(batch.lastOffset, batch.maxTimestamp, batch.position, batch.size);
-        last = batch.lastOffset;
-        validBytes = batch.position + batch.size;
-      }
-    } catch (err) {
-      if (!(err instanceof CorruptBatchError)) throw err;
-      reason = err.message;
-    }
-    const truncatedBytes = this.log.size - validBytes;
-    if (truncatedBytes > 0) {
-      reason ??= `a torn batch at byte ${validBytes}`;
-      this.log.truncateTo(validBytes);
-    }
-    return reason === undefined
-      ? { validBytes, truncatedBytes }
-      : { validBytes, truncatedBytes, reason };
-  }
-  // #endregion recover
-
-  /**
-   * Recovery for a segment that may hold data past the recovery point. If
-   * everything in it was flushed (a clean shutdown), loading it is enough;
-   * otherwise it is recovered in full, as Kafka does: its indexes may be short
-   * after a crash, so nothing derived from them is trusted.
-   */
-  recoverFrom(recoveryPoint: number, previousLastOffset: number): RecoveryResult | undefined {
-    if (recoveryPoint > this.baseOffset) {
-      const fallback = this.load(previousLastOffset);
-      if (fallback) return fallback;
-      if (this.nextOffset <= recoveryPoint) return undefined;
-    }
-    return this.recover(previousLastOffset);
-  }
-
-  /**
-   * Loads a segment below the recovery point without checking CRCs: trusts
-   * the indexes if they are sane, walks the batch headers after the last
-   * index entry, and falls back to a full recover() when anything disagrees.
-   */
-  load(previousLastOffset: number): RecoveryResult | undefined {
-    const sane = this.offsetIndex.isSane(this.log.size);
-    const lastEntry = sane ? this.offsetIndex.lastEntry : undefined;
-    try {
-      if (!sane) throw new CorruptBatchError('index is not sane');
-      this.resetState({ keepIndexes: true });
-      this.maxTime = undefined;
-      const tail = this.log.batches(lastEntry?.position ?? 0);
-      let end = lastEntry?.position ?? 0;
-      let first = true;
-      for (const batch of tail) {
-        if (first && lastEntry && batch.lastOffset !== lastEntry.offset)
-          throw new CorruptBatchError('index disagrees');
-        if (first && !lastEntry) this.firstBatchTimestamp = batch.maxTimestamp;
-        first = false;
-        this.lastOffset = batch.lastOffset;
-        end = batch.position + batch.size;
-      }
-      if (end !== this.log.size) throw new CorruptBatchError('the last batch is cut short');
-      if (this.lastOffset <= previousLastOffset && !this.isEmpty)
-        throw new CorruptBatchError('offsets go back');
-      const lastTime = this.timeIndex.lastEntry;
-      if (!this.timeIndex.isSane(this.lastOffset))
-        throw new CorruptBatchError('time index is not sane');
-      if (lastTime && this.translateOffset(lastTime.offset)?.maxTimestamp !== lastTime.timestamp) {
-        throw new CorruptBatchError('the last time index entry does not match its batch');
-      }
-      if (lastEntry && this.firstBatchTimestamp < 0)
-        this.firstBatchTimestamp = this.firstBatchTimestampFromLog();
-      this.bytesSinceLastIndexEntry = this.log.size - (lastEntry?.position ?? 0);
-      return undefined;
-    } catch (err) {
-      if (!(err instanceof CorruptBatchError)) throw err;
-      return this.recover(previousLastOffset);
-    }
-  }
-
-  private firstBatchTimestampFromLog(): number {
-    for (const batch of this.log.batches(0)) return batch.maxTimestamp;
-    return -1;
-  }
-
-  /** Rebuilds both indexes from the batch headers, without CRC checks. */
-  rebuildIndexes(): void {
-    this.resetState();
-    for (const batch of this.log.batches(0)) {
-      if (this.firstBatchTimestamp < 0) this.firstBatchTimestamp = batch.maxTimestamp;
-      this.observe(batch.lastOffset, batch.maxTimestamp, batch.position, batch.size);
-    }
-  }
-
-  private resetState(options: { keepIndexes?: boolean } = {}): void {
+  /** Forgets all derived state, and the index entries unless told to keep them. */
+  reset(options: { keepIndexes?: boolean } = {}): void {
     if (!options.keepIndexes) {
       this.offsetIndex.reset();
       this.timeIndex.reset();
@@ -373,6 +253,20 @@ export class Segment {
   }
 
   /**
+   * Rebuilds both indexes from the batch headers, without CRC checks, and
+   * returns where the last whole batch ends (the file size unless torn).
+   */
+  rebuildIndexes(): number {
+    this.reset();
+    let end = 0;
+    for (const batch of this.log.batches(0)) {
+      this.track(batch.lastOffset, batch.maxTimestamp, batch.position, batch.size);
+      end = batch.position + batch.size;
+    }
+    return end;
+  }
+
+  /**
    * Removes every batch whose last offset is ≥ `offset` and returns the base
    * offset of the first batch removed (undefined when nothing was).
    */
@@ -380,20 +274,24 @@ export class Segment {
     const first = this.translateOffset(offset);
     if (!first) return undefined;
     this.log.truncateTo(first.position);
-    this.offsetIndex.truncateFrom(offset, first.position);
-    this.timeIndex.truncateFrom(first.baseOffset);
-    this.load(this.baseOffset - 1);
+    this.rebuildIndexes();
     return first.baseOffset;
   }
 
   /** Called when the segment stops being active: record its final largest timestamp. */
   onBecomeInactive(): void {
-    const maxTime = this.maxTime ?? this.scanMaxTimestamp();
+    const maxTime = this.knownMaxTime();
     if (maxTime.timestamp >= 0) this.timeIndex.maybeAppend(maxTime.timestamp, maxTime.offset);
   }
 
+  /**
+   * fsyncs the log file. Index entries are written out but not fsynced: they
+   * are derived, checked on open and on use, and rebuilt when in doubt.
+   */
   async flush(): Promise<void> {
-    await Promise.all([this.log.flush(), this.offsetIndex.flush(), this.timeIndex.flush()]);
+    this.offsetIndex.persist();
+    this.timeIndex.persist();
+    await this.log.flush();
   }
 
   close(options: { persist?: boolean } = {}): void {
@@ -416,11 +314,9 @@ export class Segment {
   renameWithSuffix(suffix: string): string[] {
     this.close();
     const renamed: string[] = [];
-    for (const path of this.files()) {
-      if (existsSync(path)) {
-        renameSync(path, path + suffix);
-        renamed.push(path + suffix);
-      }
+    for (const path of this.files().filter((p) => existsSync(p))) {
+      renameSync(path, path + suffix);
+      renamed.push(path + suffix);
     }
     return renamed;
   }
