@@ -52,3 +52,14 @@ export {
 export { silentLogger, systemClock } from './logger.js';
 export type { Clock, Logger } from './logger.js';
 export { segmentFileName } from './segment.js';
+export { inspectLog, inspectSegment } from './inspect.js';
+export type {
+  BatchReport,
+  IndexFileReport,
+  InspectOptions,
+  LogReport,
+  OffsetGap,
+  OffsetIndexEntryReport,
+  SegmentReport,
+  TimeIndexEntryReport,
+} from './inspect.js';

@@ -1,0 +1,12 @@
+/**
+ * The table of `samsa` commands, in the order `samsa --help` lists them.
+ * Adding a command: write bin/commands/<name>.ts exporting a CommandModule,
+ * then add one line here.
+ */
+import type { CommandModule } from '../command.js';
+import { dumpLog } from './dump-log.js';
+
+export const COMMANDS: readonly CommandModule[] = [
+  dumpLog,
+  // broker, topics, produce, consume, log compact ... plug in here.
+];
