@@ -4,9 +4,11 @@
  * then add one line here.
  */
 import type { CommandModule } from '../command.js';
+import { demo } from './demo.js';
 import { dumpLog } from './dump-log.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   dumpLog,
+  demo,
   // broker, topics, produce, consume, log compact ... plug in here.
 ];

@@ -49,8 +49,8 @@ export {
   RecordTooLargeError,
   UnsupportedCompressionError,
 } from './errors.js';
-export { silentLogger, systemClock } from './logger.js';
-export type { Clock, Logger } from './logger.js';
+export { consoleLogger, silentLogger, systemClock } from './logger.js';
+export type { Clock, LogLevel, Logger } from './logger.js';
 export { segmentFileName } from './segment.js';
 export { inspectLog, inspectSegment } from './inspect.js';
 export type {
