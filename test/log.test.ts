@@ -412,6 +412,24 @@ describe('Open and recovery housekeeping', () => {
     await log.close();
   });
 
+  it('says in plain words where recovery cut the log, naming the byte in the file', async () => {
+    const dir = tempDir();
+    let log = await Log.open(dir);
+    fill(log, 5);
+    const path = log.segments[0]!.path;
+    log.abandon();
+    const third = decodeBatches(readFileSync(path))[2]!;
+    const bytes = readFileSync(path);
+    bytes[third.position + 40]! ^= 0x10;
+    writeFileSync(path, bytes);
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (m: string) => warnings.push(m) };
+    log = await Log.open(dir, {}, { logger });
+    expect(log.logEndOffset).toBe(6);
+    expect(warnings.join('\n')).toContain(`batch at byte ${third.position} fails its CRC`);
+    await log.close();
+  });
+
   it('a torn tail in the active segment is cut and appends continue after it', async () => {
     const dir = tempDir();
     let log = await Log.open(dir);

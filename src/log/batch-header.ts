@@ -63,18 +63,25 @@ export interface BatchHeader {
   recordCount: number;
 }
 
+const TWO_32 = 2 ** 32;
+
 /** Reads a 64-bit field as a safe integer; values beyond 2^53 are a corrupt batch. */
 export function readInt64(buf: Buffer, pos: number): number {
-  const value = buf.readBigInt64BE(pos);
-  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new CorruptBatchError(`64-bit field at byte ${pos} is beyond 2^53: ${value}`);
+  // Two 32-bit halves, not a BigInt: header reads sit on the fetch path.
+  const value = buf.readInt32BE(pos) * TWO_32 + buf.readUInt32BE(pos + 4);
+  if (!Number.isSafeInteger(value)) {
+    throw new CorruptBatchError(
+      `64-bit field at byte ${pos} is beyond 2^53: ${buf.readBigInt64BE(pos)}`,
+    );
   }
-  return Number(value);
+  return value;
 }
 
 export function writeInt64(buf: Buffer, value: number, pos: number): void {
   if (!Number.isSafeInteger(value)) throw new TypeError(`not a safe integer: ${value}`);
-  buf.writeBigInt64BE(BigInt(value), pos);
+  const high = Math.floor(value / TWO_32);
+  buf.writeInt32BE(high, pos);
+  buf.writeUInt32BE(value - high * TWO_32, pos + 4);
 }
 
 /**
@@ -124,30 +131,36 @@ export function computeBatchCrc(buf: Buffer, pos: number, size: number): number 
 
 /**
  * Checks one whole batch at [pos, pos+size): magic, CRC, and that the offset
- * delta and record count agree with the length. Throws CorruptBatchError.
+ * delta and record count agree with the length. Throws CorruptBatchError
+ * naming byte `at` (where the batch sits in its file, when `buf` is a copy).
  */
-export function verifyBatch(buf: Buffer, pos: number, size: number): void {
-  if (size < BATCH_HEADER_SIZE || pos + size > buf.length) {
-    throw new CorruptBatchError(`batch at byte ${pos} is truncated`, pos);
-  }
-  const magic = buf.readInt8(pos + MAGIC_POS);
-  if (magic !== MAGIC) {
-    throw new CorruptBatchError(`batch at byte ${pos} has magic ${magic}, expected ${MAGIC}`, pos);
-  }
+export function verifyBatch(buf: Buffer, pos: number, size: number, at = pos): void {
+  verifyBatchShape(buf, pos, size, at);
   const stored = buf.readUInt32BE(pos + CRC_POS);
   const actual = computeBatchCrc(buf, pos, size);
   if (stored !== actual) {
     throw new CorruptBatchError(
-      `batch at byte ${pos} fails its CRC: stored ${hex(stored)}, computed ${hex(actual)}`,
-      pos,
+      `batch at byte ${at} fails its CRC: stored ${hex(stored)}, computed ${hex(actual)}`,
+      at,
     );
+  }
+}
+
+/** verifyBatch without the CRC: the checks a reader needs before it trusts the layout. */
+export function verifyBatchShape(buf: Buffer, pos: number, size: number, at = pos): void {
+  if (size < BATCH_HEADER_SIZE || pos + size > buf.length) {
+    throw new CorruptBatchError(`batch at byte ${at} is truncated`, at);
+  }
+  const magic = buf.readInt8(pos + MAGIC_POS);
+  if (magic !== MAGIC) {
+    throw new CorruptBatchError(`batch at byte ${at} has magic ${magic}, expected ${MAGIC}`, at);
   }
   const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_POS);
   const recordCount = buf.readInt32BE(pos + RECORD_COUNT_POS);
   if (lastOffsetDelta < 0 || recordCount < 0 || recordCount > lastOffsetDelta + 1) {
     throw new CorruptBatchError(
-      `batch at byte ${pos} has ${recordCount} records for an offset delta of ${lastOffsetDelta}`,
-      pos,
+      `batch at byte ${at} has ${recordCount} records for an offset delta of ${lastOffsetDelta}`,
+      at,
     );
   }
 }

@@ -15,7 +15,6 @@
  */
 import { verifyBatch } from './batch-header.js';
 import { CorruptBatchError } from './errors.js';
-import type { ScannedBatch } from './file-records.js';
 import { MAX_RELATIVE_OFFSET, type Segment } from './segment.js';
 
 export interface RecoveryResult {
@@ -34,7 +33,7 @@ export function recoverSegment(segment: Segment, previousLastOffset: number): Re
   let last = Math.max(previousLastOffset, segment.baseOffset - 1);
   try {
     for (const batch of segment.log.batches(0, { withBytes: true })) {
-      verifyAt(batch);
+      verifyBatch(batch.bytes!, 0, batch.size, batch.position);
       if (batch.baseOffset <= last) {
         throw new CorruptBatchError(
           `offset ${batch.baseOffset} does not follow ${last}`,
@@ -63,17 +62,6 @@ export function recoverSegment(segment: Segment, previousLastOffset: number): Re
     : { validBytes, truncatedBytes, reason };
 }
 // #endregion recover
-
-/** The file position belongs in the error: the bytes checked are a copy that starts at 0. */
-function verifyAt(batch: ScannedBatch): void {
-  try {
-    verifyBatch(batch.bytes!, 0, batch.size);
-  } catch (err) {
-    if (!(err instanceof CorruptBatchError)) throw err;
-    const message = err.message.replace(/^batch at byte 0\b/, `batch at byte ${batch.position}`);
-    throw new CorruptBatchError(message, batch.position, { cause: err });
-  }
-}
 
 /**
  * For a segment that may hold data past the recovery point: if all of it was
