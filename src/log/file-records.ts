@@ -9,19 +9,27 @@
  */
 import { closeSync, fstatSync, fsync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import {
+  BASE_OFFSET_POS,
   BATCH_HEADER_SIZE,
-  type BatchHeader,
+  LAST_OFFSET_DELTA_POS,
   LOG_OVERHEAD,
-  readBatchHeader,
+  MAX_TIMESTAMP_POS,
   batchSizeAt,
+  readInt64,
 } from './batch-header.js';
 import { CorruptBatchError } from './errors.js';
 
 /** Bytes read at a time when walking batch headers. */
 const SCAN_CHUNK = 64 * 1024;
 
-export interface ScannedBatch extends BatchHeader {
+/** What a walk over the headers needs of each batch (the full header is readBatchHeader's). */
+export interface ScannedBatch {
   position: number;
+  /** Total bytes, header included. */
+  size: number;
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
   /** The whole batch, present only when the scan asked for bytes. */
   bytes?: Buffer;
 }
@@ -98,8 +106,14 @@ export class FileRecords {
       }
       const size = batchSizeAt(chunk, offsetInChunk);
       if (size < 0 || pos + size > end || offsetInChunk + BATCH_HEADER_SIZE > chunk.length) return;
-      const header = readBatchHeader(chunk, offsetInChunk);
-      const scanned: ScannedBatch = { ...header, position: pos };
+      const baseOffset = readInt64(chunk, offsetInChunk + BASE_OFFSET_POS);
+      const scanned: ScannedBatch = {
+        position: pos,
+        size,
+        baseOffset,
+        lastOffset: baseOffset + chunk.readInt32BE(offsetInChunk + LAST_OFFSET_DELTA_POS),
+        maxTimestamp: readInt64(chunk, offsetInChunk + MAX_TIMESTAMP_POS),
+      };
       if (options.withBytes) {
         scanned.bytes =
           offsetInChunk + size <= chunk.length

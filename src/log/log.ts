@@ -309,11 +309,13 @@ export class Log {
     if (offset >= maxOffset) return Buffer.alloc(0);
     for (let i = this.segmentIndexFor(offset); i < this.segmentList.length; i++) {
       const segment = this.segmentList[i]!;
-      const start = segment.translateOffset(offset);
-      if (!start) continue;
-      if (start.baseOffset >= maxOffset) return Buffer.alloc(0);
-      const end = segment.translateOffset(maxOffset);
-      return segment.readFrom(start, maxBytes, end ? end.position : segment.size);
+      if (segment.baseOffset >= maxOffset) break;
+      const end =
+        maxOffset > segment.lastOffset
+          ? segment.size
+          : segment.translateOffset(maxOffset)!.position;
+      const bytes = segment.read(offset, maxBytes, end);
+      if (bytes) return bytes; // undefined: offset is in a gap at this segment's end
     }
     return Buffer.alloc(0);
   }

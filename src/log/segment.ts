@@ -205,6 +205,36 @@ export class Segment {
     return bytes.subarray(0, length);
   }
 
+  // #region read
+  /**
+   * Whole batches from the one holding `offset`: at least that one, then as
+   * many as fit in `maxBytes`, none past byte `end`. One read from the index
+   * entry at or below the offset covers both the short scan to the batch and
+   * the batches returned; the file bytes are returned as they are.
+   */
+  read(offset: number, maxBytes: number, end = this.size): Buffer | undefined {
+    if (offset > this.lastOffset) return undefined;
+    const entry = this.offsetIndex.lookup(offset);
+    const from = entry?.position ?? 0;
+    const window = this.log.read(from, Math.min(end - from, maxBytes + TRANSLATE_CHUNK));
+    let start: ScannedBatch | undefined;
+    let length = 0;
+    for (const batch of this.log.batches(from, { chunk: window, end: from + window.length })) {
+      if (entry && batch.position === from && batch.lastOffset !== entry.offset) break; // index in doubt
+      if (!start) {
+        if (batch.lastOffset < offset) continue;
+        start = batch;
+      } else if (batch.position + batch.size - start.position > maxBytes) {
+        break;
+      }
+      length = batch.position + batch.size - start.position;
+    }
+    if (start) return window.subarray(start.position - from, start.position - from + length);
+    const first = this.translateOffset(offset); // the window fell short, or the index needs a rebuild
+    return first && this.readFrom(first, maxBytes, end);
+  }
+  // #endregion read
+
   // #region timestamp
   /** The first offset ≥ `startingOffset` whose record timestamp is ≥ `timestamp`. */
   findOffsetByTimestamp(
