@@ -13,20 +13,10 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  BATCH_HEADER_SIZE,
-  LAST_OFFSET_DELTA_POS,
-  RECORD_COUNT_POS,
-  batchSizeAt,
-  patchBaseOffset,
-  patchLeaderEpoch,
-  readBatchHeader,
-  verifyBatch,
-} from './batch-header.js';
+import { patchBaseOffset, patchLeaderEpoch, readBatchHeader } from './batch-header.js';
 import { CHECKPOINT_FILE, LOG_START_OFFSET, RECOVERY_POINT, readCheckpoint } from './checkpoint.js';
-import { type LogConfig, isCompacted, resolveLogConfig } from './config.js';
+import { type LogConfig, resolveLogConfig } from './config.js';
 import {
-  CorruptBatchError,
   InvalidRecordError,
   LogClosedError,
   OffsetOutOfRangeError,
@@ -34,13 +24,9 @@ import {
 } from './errors.js';
 import { LogFlusher } from './log-flusher.js';
 import { loadSegments } from './log-loader.js';
+import { validateBatch } from './append-validation.js';
 import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
-import {
-  type AppendRecord,
-  type EncodeOptions,
-  decodeBatches,
-  encodeBatch,
-} from './record-batch.js';
+import { type AppendRecord, type EncodeOptions, encodeBatch } from './record-batch.js';
 import { Segment, type SegmentOptions } from './segment.js';
 
 export interface LogOptions {
@@ -208,25 +194,7 @@ export class Log {
    */
   appendBatch(bytes: Buffer, options: AppendBatchOptions = {}): AppendResult {
     this.ensureOpen();
-    if (!Buffer.isBuffer(bytes)) throw new TypeError('appendBatch takes a Buffer');
-    if (bytes.length < BATCH_HEADER_SIZE)
-      throw new CorruptBatchError(`a batch needs ${BATCH_HEADER_SIZE} bytes`);
-    if (batchSizeAt(bytes, 0) !== bytes.length) {
-      throw new CorruptBatchError(
-        `the batch length field disagrees with the ${bytes.length} bytes given`,
-        0,
-      );
-    }
-    if (bytes.length > this.config['max.message.bytes']) {
-      throw new RecordTooLargeError(bytes.length, this.config['max.message.bytes']);
-    }
-    verifyBatch(bytes, 0, bytes.length);
-    const count = bytes.readInt32BE(RECORD_COUNT_POS);
-    if (count < 1) throw new InvalidRecordError('a batch must hold at least one record');
-    if (options.assignOffsets !== false && bytes.readInt32BE(LAST_OFFSET_DELTA_POS) !== count - 1) {
-      throw new InvalidRecordError('a new batch must have lastOffsetDelta = recordCount - 1');
-    }
-    if (isCompacted(this.config)) this.checkKeys(bytes);
+    validateBatch(bytes, this.config, { fromLeader: options.assignOffsets === false });
     return this.appendValidated(bytes, options);
   }
 
@@ -255,14 +223,6 @@ export class Log {
     return { baseOffset: header.baseOffset, lastOffset: header.lastOffset, size: batch.length };
   }
   // #endregion append
-
-  private checkKeys(bytes: Buffer): void {
-    for (const batch of decodeBatches(bytes, { verifyCrc: false })) {
-      if (batch.records.some((r) => r.key === null)) {
-        throw new InvalidRecordError('a compacted log refuses records without a key');
-      }
-    }
-  }
 
   // #region roll
   private shouldRoll(size: number, lastOffset: number, maxTimestamp: number): boolean {
