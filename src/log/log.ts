@@ -27,6 +27,7 @@ import { loadSegments } from './log-loader.js';
 import { validateBatch } from './append-validation.js';
 import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
 import { type AppendRecord, type EncodeOptions, encodeBatch } from './record-batch.js';
+import { LogSegments } from './log-segments.js';
 import { Segment, type SegmentOptions } from './segment.js';
 
 export interface LogOptions {
@@ -69,12 +70,11 @@ export interface SegmentInfo {
 }
 
 export class Log {
-  private segmentList: Segment[];
+  private readonly logSegments: LogSegments;
   private _logStartOffset: number;
   private _logEndOffset: number;
   private closed = false;
   private readonly flusher: LogFlusher;
-  private readonly segmentOptions: SegmentOptions;
 
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -88,8 +88,7 @@ export class Log {
   ) {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
-    this.segmentOptions = segmentOptionsOf(config);
-    this.segmentList = segments;
+    this.logSegments = new LogSegments(dir, segmentOptionsOf(config), segments, this.logger);
     this._logEndOffset = this.active.nextOffset;
     const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
     this._logStartOffset = Math.min(
@@ -156,7 +155,7 @@ export class Log {
   }
 
   get segments(): SegmentInfo[] {
-    return this.segmentList.map((s) => ({
+    return this.logSegments.all.map((s) => ({
       baseOffset: s.baseOffset,
       lastOffset: s.lastOffset,
       size: s.size,
@@ -169,11 +168,11 @@ export class Log {
 
   /** Total bytes of all segments. */
   get size(): number {
-    return this.segmentList.reduce((sum, s) => sum + s.size, 0);
+    return this.logSegments.size;
   }
 
   private get active(): Segment {
-    return this.segmentList[this.segmentList.length - 1]!;
+    return this.logSegments.active;
   }
 
   // #region append
@@ -214,7 +213,7 @@ export class Log {
       );
     }
     if (this.shouldRoll(batch.length, header.lastOffset, header.maxTimestamp))
-      this.rollAt(this._logEndOffset); // at the end, not the batch: segments stay contiguous
+      this.logSegments.roll(this._logEndOffset); // at the end, not the batch: segments stay contiguous
     const segment = this.active;
     segment.append(batch, header);
     this._logEndOffset = header.lastOffset + 1;
@@ -235,18 +234,9 @@ export class Log {
   /** Starts a new active segment at the log end offset (no-op when the active one is empty). */
   roll(): void {
     this.ensureOpen();
-    if (!this.active.isEmpty) this.rollAt(this._logEndOffset);
+    if (!this.active.isEmpty) this.logSegments.roll(this._logEndOffset);
   }
 
-  private rollAt(baseOffset: number): void {
-    const previous = this.active;
-    previous.onBecomeInactive();
-    previous.offsetIndex.persist();
-    previous.timeIndex.persist();
-    const segment = Segment.open(this.dir, baseOffset, this.segmentOptions);
-    this.segmentList.push(segment);
-    this.logger.info(`rolled to a new segment ${segment.path} after ${previous.size} bytes`);
-  }
   // #endregion roll
 
   // #region read
@@ -267,8 +257,9 @@ export class Log {
     }
     const maxOffset = Math.min(options.maxOffset ?? this._logEndOffset, this._logEndOffset);
     if (offset >= maxOffset) return Buffer.alloc(0);
-    for (let i = this.segmentIndexFor(offset); i < this.segmentList.length; i++) {
-      const segment = this.segmentList[i]!;
+    const all = this.logSegments.all;
+    for (let i = this.logSegments.floorIndex(offset); i < all.length; i++) {
+      const segment = all[i]!;
       if (segment.baseOffset >= maxOffset) break;
       const end =
         maxOffset > segment.lastOffset
@@ -285,7 +276,7 @@ export class Log {
   offsetForTimestamp(timestamp: number): number | undefined {
     this.ensureOpen();
     if (!Number.isSafeInteger(timestamp)) throw new TypeError('timestamp must be an integer');
-    for (const segment of this.segmentList) {
+    for (const segment of this.logSegments.all) {
       if (segment.maxTimestamp < timestamp) continue;
       const found = segment.findOffsetByTimestamp(
         timestamp,
@@ -294,18 +285,6 @@ export class Log {
       if (found !== undefined) return found;
     }
     return undefined;
-  }
-
-  /** Index of the segment whose base offset is the greatest ≤ offset. */
-  private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segmentList.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (this.segmentList[mid]!.baseOffset <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   // #region truncate
@@ -321,8 +300,7 @@ export class Log {
     if (offset >= this._logEndOffset) return;
     if (offset <= this._logStartOffset) return this.truncateFullyAndStartAt(offset);
     let newEnd = offset;
-    while (this.segmentList.length > 1 && this.active.baseOffset >= offset) {
-      const removed = this.segmentList.pop()!;
+    for (const removed of this.logSegments.removeFrom(offset)) {
       this.flusher.forget(removed);
       removed.delete();
     }
@@ -335,9 +313,7 @@ export class Log {
   }
 
   private truncateFullyAndStartAt(offset: number): void {
-    for (const segment of this.segmentList) segment.delete();
-    for (const segment of this.segmentList) this.flusher.forget(segment);
-    this.segmentList = [Segment.open(this.dir, offset, this.segmentOptions)];
+    for (const segment of this.logSegments.resetTo(offset)) this.flusher.forget(segment);
     this._logStartOffset = offset;
     this._logEndOffset = offset;
     this.flusher.lowerRecoveryPoint(offset);
@@ -359,7 +335,7 @@ export class Log {
     this.active.onBecomeInactive();
     await this.flusher.flush({ checkpoint: true });
     this.closed = true;
-    for (const segment of this.segmentList) segment.close();
+    for (const segment of this.logSegments.all) segment.close();
   }
 
   /**
@@ -371,7 +347,7 @@ export class Log {
     if (this.closed) return;
     this.closed = true;
     this.flusher.stopTimer();
-    for (const segment of this.segmentList) segment.close({ persist: false });
+    for (const segment of this.logSegments.all) segment.close({ persist: false });
   }
 
   get isClosed(): boolean {
