@@ -1,0 +1,67 @@
+/**
+ * The table of APIs: name → versions and body checks. The broker dispatches
+ * by this table (a handler per name, no switch) and ApiVersions answers from
+ * it. Adding an API is a module and a line here.
+ */
+import type { ApiSpec } from './api.js';
+import { alterConfigsApi } from './alter-configs.js';
+import { apiVersionsApi } from './api-versions.js';
+import { createTopicsApi } from './create-topics.js';
+import { deleteRecordsApi } from './delete-records.js';
+import { deleteTopicsApi } from './delete-topics.js';
+import { describeConfigsApi } from './describe-configs.js';
+import { fetchApi } from './fetch.js';
+import { listOffsetsApi } from './list-offsets.js';
+import { metadataApi } from './metadata.js';
+import { produceApi } from './produce.js';
+
+// #region table
+export const APIS = {
+  ApiVersions: apiVersionsApi,
+  Metadata: metadataApi,
+  CreateTopics: createTopicsApi,
+  DeleteTopics: deleteTopicsApi,
+  DescribeConfigs: describeConfigsApi,
+  AlterConfigs: alterConfigsApi,
+  Produce: produceApi,
+  Fetch: fetchApi,
+  ListOffsets: listOffsetsApi,
+  DeleteRecords: deleteRecordsApi,
+} as const;
+// #endregion table
+
+export type ApiName = keyof typeof APIS;
+export type RequestBody<A extends ApiName> =
+  (typeof APIS)[A] extends ApiSpec<infer Req, unknown> ? Req : never;
+export type ResponseBody<A extends ApiName> =
+  (typeof APIS)[A] extends ApiSpec<unknown, infer Res> ? Res : never;
+
+/** The spec of an API by name, or `undefined` (never one inherited from `Object.prototype`). */
+export function apiSpec(name: string): ApiSpec<unknown, unknown> | undefined {
+  return Object.hasOwn(APIS, name)
+    ? (APIS[name as ApiName] as ApiSpec<unknown, unknown>)
+    : undefined;
+}
+
+/** What ApiVersions answers: every API with its version range, in table order. */
+export function supportedApis(): { api: ApiName; minVersion: number; maxVersion: number }[] {
+  return (Object.keys(APIS) as ApiName[]).map((api) => ({
+    api,
+    minVersion: APIS[api].minVersion,
+    maxVersion: APIS[api].maxVersion,
+  }));
+}
+
+export type { ApiSpec } from './api.js';
+export type { AlterConfigsRequest, AlterConfigsResponse } from './alter-configs.js';
+export type { ApiVersionsRequest, ApiVersionsResponse } from './api-versions.js';
+export { ConfigResourceType } from './config-resource.js';
+export type { CreateTopicsRequest, CreateTopicsResponse } from './create-topics.js';
+export type { DeleteRecordsRequest, DeleteRecordsResponse } from './delete-records.js';
+export type { DeleteTopicsRequest, DeleteTopicsResponse } from './delete-topics.js';
+export type { DescribeConfigsRequest, DescribeConfigsResponse } from './describe-configs.js';
+export type { FetchRequest, FetchResponse } from './fetch.js';
+export { OffsetSpec } from './list-offsets.js';
+export type { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets.js';
+export type { MetadataRequest, MetadataResponse } from './metadata.js';
+export type { ProduceRequest, ProduceResponse } from './produce.js';
