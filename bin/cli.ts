@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ExitCode, UsageError } from './command.js';
+import { ExitCode, FailedError, UsageError } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
 export function createProgram(): Command {
@@ -33,6 +33,12 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (err instanceof UsageError) {
       process.stderr.write(`samsa: ${err.message}\n`);
       return ExitCode.usage;
+    }
+    if (err instanceof FailedError) {
+      process.stderr.write(`samsa: ${err.message}\n`);
+      if (process.env['SAMSA_DEBUG'] && err.cause instanceof Error)
+        process.stderr.write(`${err.cause.stack}\n`);
+      return ExitCode.failed;
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`samsa: ${message}\n`);

@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Log, inspectLog, segmentFileName } from '../src/log/index.js';
+import { Log, encodeBatch, inspectLog, segmentFileName } from '../src/log/index.js';
+import { rawBatch } from './support/raw-batch.js';
 
 // The compiled bin: `npm test` runs tsc first, so dist/ is there.
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -85,14 +86,22 @@ describe('samsa dump-log', () => {
     expect(segments.length).toBeGreaterThanOrEqual(3);
     for (const segment of segments)
       expect(stdout).toContain(
-        `Segment ${segment.path}: base offset ${segment.baseOffset}, ${segment.size} bytes`,
+        `Segment ${segment.path}: base offset ${segment.baseOffset}, ` +
+          `offsets ${segment.firstOffset}..${segment.lastOffset}, ${segment.size} bytes`,
       );
     const batchLines = stdout.split('\n').filter((l) => l.startsWith('baseOffset: '));
     expect(batchLines.length).toBe(20);
     expect(batchLines[0]).toMatch(
       /^baseOffset: 0 lastOffset: 1 count: 2 position: 0 size: \d+ createTime: 1700000000000 \(2023-11-14T22:13:20.000Z\) .* crc: ok$/,
     );
-    expect(stdout).toContain('checkpoint: recovery point 40, log start offset 0');
+    expect(stdout).toContain('checkpoint: recovery point 40, log start offset 0, cleaner offset 0');
+    expect(stdout).toContain('  log start offset: 0\n');
+    expect(stdout).toContain('  log end offset: 40\n');
+    expect(stdout).toContain(
+      '  cleaner checkpoint: 0 (nothing compacted past the log start offset)',
+    );
+    expect(stdout).toContain('offset gaps: none');
+    expect(stdout).not.toContain('empty batches');
     expect(stdout).toContain('1 tombstone');
     expect(stdout).toContain('problems: none');
     expect(stdout).not.toContain('| offset:');
@@ -104,6 +113,7 @@ describe('samsa dump-log', () => {
     expect(stdout).toContain('| offset: 0 timestamp: 1700000000000 key: "user-0" value: "hello 0"');
     expect(stdout).toContain('key: "bin-3" value: 0x00ff03');
     expect(stdout).toContain('key: "bin-4" value: null (tombstone)');
+    expect(stdout).toMatch(/^baseOffset: 8 lastOffset: 9 .* tombstones: 1 crc: ok$/m);
   });
 
   it('shows index entries and whether they agree with --index', () => {
@@ -142,6 +152,68 @@ describe('samsa dump-log', () => {
       batches: 20,
       records: 40,
       tombstones: 1,
+      emptyBatches: 0,
+      logStartOffset: 0,
+      logEndOffset: 40,
+      cleanerCheckpoint: 0,
+      checkpoint: { exists: true, recoveryPoint: 40, logStartOffset: 0, cleanerOffset: 0 },
+      offsetGaps: [],
+    });
+    expect(first).toMatchObject({ deleteHorizon: null, tombstones: 0 });
+  });
+
+  it('shows what the cleaner leaves plainly: gaps, empty batches, delete horizons', () => {
+    const dir = mkdtempSync(join(work, 'cleaned-'));
+    const horizon = START + 86_400_000;
+    const batches = [
+      encodeBatch(
+        [0, 1, 2].map((i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })),
+        { baseOffset: 0, timestamp: START },
+      ),
+      rawBatch({
+        baseOffset: 3,
+        lastOffsetDelta: 6,
+        firstTimestamp: horizon,
+        maxTimestamp: START + 9,
+        deleteHorizon: true,
+        records: [
+          { offsetDelta: 0, key: 'k3', value: 'v3' },
+          { offsetDelta: 4, key: 'k7', value: null },
+        ],
+      }),
+      rawBatch({ baseOffset: 10, lastOffsetDelta: 0, firstTimestamp: -1, records: [] }),
+    ];
+    writeFileSync(join(dir, segmentFileName(0, '.log')), Buffer.concat(batches));
+
+    const { status, stdout } = samsa('dump-log', dir, '--records');
+    expect(status).toBe(0);
+    expect(stdout).toContain(': base offset 0, offsets 0..10, ');
+    expect(stdout).toMatch(
+      /^baseOffset: 3 lastOffset: 9 count: 2 .* deleteHorizon: 1700086400000 \(2023-11-15T22:13:20.000Z\) /m,
+    );
+    expect(stdout).toContain(
+      'key: "k7" value: null (tombstone, removable after 2023-11-15T22:13:20.000Z)',
+    );
+    expect(stdout).toMatch(/^baseOffset: 10 lastOffset: 10 count: 0 \(empty\) /m);
+    expect(stdout).toContain('  empty batches: 1 (no records;');
+    expect(stdout).toContain('  offset gaps: 1, 3 offsets without a record');
+    expect(stdout).toContain('  offset gap: 3 offsets missing between 3 and 7');
+    expect(stdout).toContain('problems: none');
+
+    const json = samsa('dump-log', dir, '--json');
+    expect(json.status).toBe(0);
+    const objects = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const batchObjects = objects.filter((o) => o['type'] === 'batch');
+    expect(batchObjects[1]).toMatchObject({ deleteHorizon: horizon, tombstones: 1 });
+    expect(batchObjects[2]).toMatchObject({ recordCount: 0, deleteHorizon: null });
+    expect(objects.at(-1)).toMatchObject({
+      type: 'summary',
+      clean: true,
+      emptyBatches: 1,
+      offsetGaps: [{ after: 3, next: 7, missing: 3 }],
     });
   });
 

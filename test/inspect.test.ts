@@ -20,6 +20,7 @@ import {
   inspectSegment,
   segmentFileName,
 } from '../src/log/index.js';
+import { rawBatch } from './support/raw-batch.js';
 
 const CONFIG = { 'segment.bytes': 1024, 'index.interval.bytes': 200 };
 const START = 1_700_000_000_000;
@@ -126,7 +127,11 @@ describe('inspectLog on a healthy log', () => {
       exists: true,
       recoveryPoint: lastOffset + 1,
       logStartOffset: 0,
+      cleanerOffset: 0,
     });
+    expect(report.logStartOffset).toBe(0);
+    expect(report.cleanerCheckpoint).toBe(0);
+    expect(report.emptyBatches).toBe(0);
     const tombstones = appended.flatMap((a) => a.records).filter((r) => r.value === null);
     expect(report.tombstones).toBe(tombstones.length);
     expect(report.offsetGaps).toEqual([]);
@@ -190,6 +195,90 @@ describe('inspectLog on a healthy log', () => {
       { after: 2, next: 10, missing: 7, path: logFile(0), position: expect.any(Number) },
     ]);
     expect(report.tombstones).toBe(1);
+  });
+});
+
+describe('inspectLog on a cleaned log', () => {
+  const HORIZON = START + 86_400_000;
+
+  /** A segment as the cleaner leaves one: gaps inside a batch, a delete horizon, an empty batch. */
+  function writeCleanedSegment(): void {
+    const whole = encodeBatch(
+      [0, 1, 2].map((i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`) })),
+      { baseOffset: 0, timestamp: START },
+    );
+    const filtered = rawBatch({
+      baseOffset: 3,
+      lastOffsetDelta: 6,
+      firstTimestamp: HORIZON,
+      maxTimestamp: START + 9,
+      deleteHorizon: true,
+      records: [
+        { offsetDelta: 0, key: 'k3', value: 'v3' },
+        { offsetDelta: 4, key: 'k7', value: null },
+      ],
+    });
+    const empty = rawBatch({ baseOffset: 10, lastOffsetDelta: 0, firstTimestamp: -1, records: [] });
+    writeFileSync(logFile(0), Buffer.concat([whole, filtered, empty]));
+  }
+
+  it('lists gaps inside a batch, shows the delete horizon, and counts empty batches plainly', () => {
+    writeCleanedSegment();
+    const segment = inspectSegment(logFile(0), { records: true });
+    expect(segment.problems).toEqual([]);
+    const [, filtered, empty] = segment.batches;
+    expect(filtered).toMatchObject({ baseOffset: 3, lastOffset: 9, recordCount: 2, crcOk: true });
+    expect(filtered!.deleteHorizon).toBe(HORIZON);
+    expect(filtered!.tombstones).toBe(1);
+    expect(filtered!.records!.map((r) => r.offset)).toEqual([3, 7]);
+    expect(segment.batches[0]!.deleteHorizon).toBeNull();
+    expect(empty).toMatchObject({ baseOffset: 10, lastOffset: 10, recordCount: 0, crcOk: true });
+    expect(segment.emptyBatches).toBe(1);
+    // Offsets 4..6 have no record (inside the batch); 8..10 have none either, but no record
+    // follows them in this segment, so there is no gap to report yet.
+    expect(segment.offsetGaps).toEqual([
+      { after: 3, next: 7, missing: 3, path: logFile(0), position: filtered!.position },
+    ]);
+    expect(segment.firstRecordOffset).toBe(0);
+    expect(segment.lastRecordOffset).toBe(7);
+    expect(segment.lastOffset).toBe(10);
+
+    const report = inspectLog(dir);
+    expect(report.problems).toEqual([]);
+    expect(report.emptyBatches).toBe(1);
+    expect(report.tombstones).toBe(1);
+    expect(report.offsetGaps).toEqual(segment.offsetGaps);
+    expect(report.logEndOffset).toBe(11);
+  });
+
+  it('lists a gap across segments from the last record, past an empty batch', () => {
+    writeCleanedSegment();
+    writeFileSync(
+      logFile(11),
+      encodeBatch([{ key: Buffer.from('k'), value: Buffer.from('v') }], { baseOffset: 12 }),
+    );
+    const report = inspectLog(dir);
+    expect(report.problems).toEqual([]);
+    expect(report.offsetGaps.map((g) => [g.after, g.next, g.missing, g.path])).toEqual([
+      [3, 7, 3, logFile(0)],
+      [7, 12, 4, logFile(11)],
+    ]);
+  });
+
+  it('reads the log start offset and the cleaner offset from the checkpoint', async () => {
+    const log = await Log.open(dir, CONFIG);
+    for (let i = 0; i < 10; i++)
+      log.append([{ key: Buffer.from(`k${i}`), value: Buffer.from('v') }]);
+    await log.deleteRecordsBefore(4);
+    await log.close();
+    const report = inspectLog(dir);
+    expect(report.checkpoint).toMatchObject({ logStartOffset: 4, cleanerOffset: 4 });
+    expect(report.logStartOffset).toBe(4);
+    expect(report.cleanerCheckpoint).toBe(4);
+    expect(report.problems).toEqual([]);
+    expect(report.notes).toContainEqual(
+      expect.stringContaining('offsets 0..3 lie below the log start offset 4'),
+    );
   });
 });
 

@@ -201,6 +201,21 @@ describe('appendBatch', () => {
     await log.close();
   });
 
+  it('append() refuses what appendBatch() refuses: no key in a compacted log, too large', async () => {
+    const log = await Log.open(tempDir(), {
+      'cleanup.policy': 'compact',
+      'max.message.bytes': 200,
+    });
+    expect(() => log.append([rec('k', 'v'), rec(null, 'v')])).toThrow(
+      expect.objectContaining({ code: 'LOG_INVALID_RECORD' }),
+    );
+    expect(() => log.append([rec('k', 'x'.repeat(300))])).toThrow(
+      expect.objectContaining({ code: 'LOG_RECORD_TOO_LARGE' }),
+    );
+    expect(log.logEndOffset).toBe(0);
+    await log.close();
+  });
+
   it('a compacted log refuses records without a key', async () => {
     const log = await Log.open(tempDir(), { 'cleanup.policy': 'compact' });
     expect(() => log.appendBatch(encodeBatch([rec(null, 'v')]))).toThrow(
@@ -255,6 +270,17 @@ describe('truncateTo', () => {
     await log.close();
   });
 
+  it('lowers the cleaner checkpoint with the log end, so rewritten offsets count as dirty', async () => {
+    const log = await Log.open(tempDir(), { ...small, 'cleanup.policy': 'compact' });
+    fill(log, 40);
+    log.roll();
+    await log.compact({ force: true });
+    expect(log.cleanerCheckpoint).toBe(120);
+    log.truncateTo(60);
+    expect(log.cleanerCheckpoint).toBe(60);
+    await log.close();
+  });
+
   it('survives a reopen, and truncating to the start empties the log', async () => {
     const dir = tempDir();
     let log = await Log.open(dir, small);
@@ -305,7 +331,7 @@ describe('Flushing', () => {
     fill(log, 2);
     await log.flush();
     expect(readFileSync(join(dir, 'checkpoint'), 'utf8')).toMatch(
-      /^0\nrecovery-point 6\nlog-start-offset 0\ncrc [0-9a-f]{8}\n$/,
+      /^0\nrecovery-point 6\nlog-start-offset 0\ncleaner-offset 0\ncrc [0-9a-f]{8}\n$/,
     );
     await log.close();
   });

@@ -5,6 +5,7 @@
  * a `type`). Field names in the JSON are stable; the text may change.
  */
 import type { BatchReport, LogRecord, LogReport, SegmentReport } from '../../src/log/index.js';
+import { isoTime, plural, time } from '../text.js';
 
 export interface FormatOptions {
   records?: boolean;
@@ -14,6 +15,9 @@ export interface FormatOptions {
 /** A report from inspectLog, or one segment dressed as one (`single`). */
 export type DumpReport = LogReport & { single?: boolean };
 
+/** Gaps listed one per line in the text; the rest are counted (the JSON lists them all). */
+const MAX_GAP_LINES = 20;
+
 const COMPRESSION_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 // #region text
@@ -21,10 +25,11 @@ export function* textLines(report: DumpReport, options: FormatOptions): Generato
   if (!report.single) yield `Log directory ${report.dir}`;
   for (const segment of report.segments) {
     yield '';
-    yield `Segment ${segment.path}: base offset ${segment.baseOffset}, ${segment.size} bytes, ${plural(segment.batches.length, 'batch', 'batches')}`;
+    yield segmentLine(segment);
     for (const batch of segment.batches) {
       yield batchLine(batch);
-      if (options.records && batch.records) for (const r of batch.records) yield recordLine(r);
+      if (options.records && batch.records)
+        for (const r of batch.records) yield recordLine(r, batch);
     }
     if (options.index) yield* indexLines(segment);
   }
@@ -32,14 +37,28 @@ export function* textLines(report: DumpReport, options: FormatOptions): Generato
   yield* summaryLines(report);
 }
 
+function segmentLine(segment: SegmentReport): string {
+  const { path, baseOffset, size, batches, firstOffset, lastOffset } = segment;
+  const offsets =
+    firstOffset === undefined ? 'empty' : `offsets ${firstOffset}..${lastOffset ?? firstOffset}`;
+  return `Segment ${path}: base offset ${baseOffset}, ${offsets}, ${size} bytes, ${plural(batches.length, 'batch', 'batches')}`;
+}
+
+/** The batch's first timestamp, by what the field holds: a delete horizon, append or create time. */
+function firstTime(b: BatchReport): string {
+  if (b.deleteHorizon !== null) return `deleteHorizon: ${time(b.deleteHorizon)}`;
+  return `${b.logAppendTime ? 'logAppendTime' : 'createTime'}: ${time(b.firstTimestamp)}`;
+}
+
 function batchLine(b: BatchReport): string {
   const parts = [
     `baseOffset: ${b.baseOffset}`,
     `lastOffset: ${b.lastOffset}`,
-    `count: ${b.recordCount}`,
+    // An empty batch is what the cleaner leaves to keep a cleaned segment's last offset.
+    `count: ${b.recordCount}${b.recordCount === 0 ? ' (empty)' : ''}`,
     `position: ${b.position}`,
     `size: ${b.size}`,
-    `${b.logAppendTime ? 'logAppendTime' : 'createTime'}: ${time(b.firstTimestamp)}`,
+    firstTime(b),
     `maxTime: ${time(b.maxTimestamp)}`,
     `producerId: ${b.producerId}`,
     `producerEpoch: ${b.producerEpoch}`,
@@ -49,12 +68,18 @@ function batchLine(b: BatchReport): string {
   if (b.compression !== 0) parts.push(`compression: ${compressionName(b.compression)}`);
   if (b.isTransactional) parts.push('transactional');
   if (b.isControl) parts.push('control');
+  if (b.tombstones > 0) parts.push(`tombstones: ${b.tombstones}`);
   parts.push(`crc: ${b.crcOk ? 'ok' : 'NOT OK'}`);
   return parts.join(' ');
 }
 
-function recordLine(r: LogRecord): string {
-  const value = r.value === null ? 'null (tombstone)' : showBytes(r.value);
+function recordLine(r: LogRecord, batch: BatchReport): string {
+  const value =
+    r.value !== null
+      ? showBytes(r.value)
+      : batch.deleteHorizon !== null
+        ? `null (tombstone, removable after ${isoTime(batch.deleteHorizon)})`
+        : 'null (tombstone)';
   let line = `  | offset: ${r.offset} timestamp: ${r.timestamp} key: ${showBytes(r.key)} value: ${value}`;
   if (r.headers.length > 0)
     line += ` headers: ${r.headers.map((h) => `${JSON.stringify(h.key)}=${showBytes(h.value)}`).join(', ')}`;
@@ -81,19 +106,41 @@ function* summaryLines(report: DumpReport): Generator<string> {
   yield 'Summary';
   yield `  ${plural(report.segments.length, 'segment', 'segments')}, ${plural(batches, 'batch', 'batches')}, ${plural(records, 'record', 'records')}, ${plural(report.tombstones, 'tombstone', 'tombstones')}`;
   if (!report.single) {
-    const { exists, recoveryPoint, logStartOffset } = report.checkpoint;
+    const { exists, recoveryPoint, logStartOffset, cleanerOffset } = report.checkpoint;
     yield exists
-      ? `  checkpoint: recovery point ${recoveryPoint ?? 'unknown'}, log start offset ${logStartOffset ?? 'unknown'}`
+      ? `  checkpoint: recovery point ${recoveryPoint ?? 'unknown'}, log start offset ${logStartOffset ?? 'unknown'}, cleaner offset ${cleanerOffset ?? 'none'}`
       : '  checkpoint: none';
+    yield `  log start offset: ${report.logStartOffset}`;
     yield `  log end offset: ${report.logEndOffset}`;
+    yield `  cleaner checkpoint: ${cleanerLine(report)}`;
   }
-  if (report.offsetGaps.length === 0) yield '  offset gaps: none';
-  for (const g of report.offsetGaps)
-    yield `  offset gap: ${plural(g.missing, 'offset', 'offsets')} missing between ${g.after} and ${g.next} (before byte ${g.position} of ${g.path})`;
+  if (report.emptyBatches > 0)
+    yield `  empty batches: ${report.emptyBatches} (no records; the cleaner keeps one at the end of a cleaned segment so its last offset stays)`;
+  yield* gapLines(report);
   for (const note of report.notes) yield `  note: ${note}`;
   yield report.problems.length === 0
     ? '  problems: none'
     : `  problems: ${report.problems.length} (listed on stderr)`;
+}
+function cleanerLine(report: DumpReport): string {
+  const { cleanerCheckpoint, logStartOffset } = report;
+  if (cleanerCheckpoint > logStartOffset)
+    return `${cleanerCheckpoint} (offsets below it have been compacted at least once)`;
+  return `${cleanerCheckpoint} (nothing compacted past the log start offset)`;
+}
+
+function* gapLines(report: DumpReport): Generator<string> {
+  const gaps = report.offsetGaps;
+  if (gaps.length === 0) {
+    yield '  offset gaps: none';
+    return;
+  }
+  const missing = gaps.reduce((n, g) => n + g.missing, 0);
+  yield `  offset gaps: ${gaps.length}, ${plural(missing, 'offset', 'offsets')} without a record (normal after compaction)`;
+  for (const g of gaps.slice(0, MAX_GAP_LINES))
+    yield `  offset gap: ${plural(g.missing, 'offset', 'offsets')} missing between ${g.after} and ${g.next} (in or before the batch at byte ${g.position} of ${g.path})`;
+  if (gaps.length > MAX_GAP_LINES)
+    yield `  ... and ${gaps.length - MAX_GAP_LINES} more offset gaps (--json lists them all)`;
 }
 // #endregion text
 
@@ -118,7 +165,10 @@ export function* jsonLines(report: DumpReport, options: FormatOptions): Generato
     batches: report.segments.reduce((n, s) => n + s.batches.length, 0),
     records: report.segments.reduce((n, s) => n + s.records, 0),
     tombstones: report.tombstones,
+    emptyBatches: report.emptyBatches,
+    logStartOffset: report.single ? null : report.logStartOffset,
     logEndOffset: report.logEndOffset,
+    cleanerCheckpoint: report.single ? null : report.cleanerCheckpoint,
     checkpoint: report.single ? null : report.checkpoint,
     offsetGaps: report.offsetGaps,
     temporaryFiles: report.temporaryFiles,
@@ -174,19 +224,10 @@ function showBytes(bytes: Buffer | null): string {
   return text === undefined ? `0x${bytes.toString('hex')}` : JSON.stringify(text);
 }
 
-function time(ms: number): string {
-  const date = new Date(ms);
-  return ms >= 0 && !Number.isNaN(date.getTime()) ? `${ms} (${date.toISOString()})` : String(ms);
-}
-
 function compressionName(codec: number): string {
   return COMPRESSION_NAMES[codec] ?? `codec ${codec}`;
 }
 
 function yesNo(flag: boolean): string {
   return flag ? 'yes' : 'NO';
-}
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
 }

@@ -5,7 +5,7 @@
  * using. Exit status 0 when clean, 1 when it found damage (each place printed
  * on stderr as file and byte position), 2 when the path is not usable.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   type LogReport,
@@ -14,6 +14,7 @@ import {
   inspectSegment,
 } from '../../src/log/index.js';
 import { type CommandModule, ExitCode, UsageError } from '../command.js';
+import { requireLogDir, statPath } from '../log-dir.js';
 import { jsonLines, textLines } from './dump-log-format.js';
 
 export interface DumpLogOptions {
@@ -64,21 +65,8 @@ export function runDumpLog(path: string, options: DumpLogOptions): number {
 type Target = { kind: 'dir' } | { kind: 'file'; file: string };
 
 function resolveTarget(path: string): Target {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`${path} does not exist`);
-    if (code === 'EACCES') throw new UsageError(`${path} cannot be read (permission denied)`);
-    throw err;
-  }
-  if (stat.isDirectory()) {
-    if (!readdirSync(path).some((name) => /^\d{20}\.log$/.test(name))) {
-      throw new UsageError(
-        `${path} holds no segment files: a log directory has files like 00000000000000000000.log`,
-      );
-    }
+  if (statPath(path).isDirectory()) {
+    requireLogDir(path);
     return { kind: 'dir' };
   }
   if (path.endsWith('.log')) return { kind: 'file', file: path };
@@ -101,11 +89,14 @@ function singleSegment(segment: SegmentReport): LogReport & { single: true } {
     single: true,
     dir: segment.path,
     checkpoint: { exists: false },
+    logStartOffset: segment.firstOffset ?? segment.baseOffset,
+    cleanerCheckpoint: 0,
     logEndOffset: (segment.lastOffset ?? segment.baseOffset - 1) + 1,
     segments: [segment],
     problems: segment.problems.map((p) => `${segment.path}: ${p}`),
     notes: segment.notes,
     tombstones: segment.tombstones,
+    emptyBatches: segment.emptyBatches,
     offsetGaps: segment.offsetGaps,
     temporaryFiles: [],
   };

@@ -6,9 +6,11 @@
 import type { CommandModule } from '../command.js';
 import { demo } from './demo.js';
 import { dumpLog } from './dump-log.js';
+import { log } from './log.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   dumpLog,
+  log,
   demo,
-  // broker, topics, produce, consume, log compact ... plug in here.
+  // broker, topics, produce, consume ... plug in here.
 ];

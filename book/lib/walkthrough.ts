@@ -74,12 +74,17 @@ export function show(lines: string | readonly string[]): void {
   for (const l of typeof lines === 'string' ? lines.split('\n') : lines) console.log(INDENT + l);
 }
 
+/** A table cell standing for "no value": it does not stop a column of numbers being right-aligned. */
+export const NONE = '—';
+
 /** Rows as aligned columns (numbers right-aligned), shown as a block. */
 export function table(header: readonly string[], rows: readonly (string | number)[][]): void {
   const all = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
   const numeric = header.map(
-    (_, c) => rows.length > 0 && rows.every((r) => typeof r[c] === 'number'),
+    (_, c) =>
+      rows.some((r) => typeof r[c] === 'number') &&
+      rows.every((r) => typeof r[c] === 'number' || r[c] === NONE),
   );
   show(
     all.map((r) =>
@@ -89,6 +94,11 @@ export function table(header: readonly string[], rows: readonly (string | number
         .trimEnd(),
     ),
   );
+}
+
+/** A count and a noun: `plural(1, 'segment')` is `1 segment`, `plural(3, 'batch', 'batches')` is `3 batches`. */
+export function plural(count: number, noun: string, nouns = noun + 's'): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 /** Bytes as hex pairs: `00 00 00 07`. */

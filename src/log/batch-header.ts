@@ -43,6 +43,7 @@ export const Attributes = {
   TIMESTAMP_TYPE_LOG_APPEND: 0x08,
   TRANSACTIONAL: 0x10,
   CONTROL: 0x20,
+  DELETE_HORIZON: 0x40, // firstTimestamp holds the cleaner's delete horizon (KIP-534)
 } as const;
 
 /** The fields of a batch header, decoded. Offsets are absolute. */

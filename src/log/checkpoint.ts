@@ -21,6 +21,7 @@ const VERSION = '0';
 export const CHECKPOINT_FILE = 'checkpoint';
 export const RECOVERY_POINT = 'recovery-point';
 export const LOG_START_OFFSET = 'log-start-offset';
+export const CLEANER_OFFSET = 'cleaner-offset';
 export const TMP_SUFFIX = '.tmp';
 
 export function readCheckpoint(path: string): Map<string, number> {
@@ -44,6 +45,12 @@ export function readCheckpoint(path: string): Map<string, number> {
 }
 
 /** Writes the checkpoint atomically; the fsyncs run off the event loop. */
+let writes = 0;
+/** A name no other write in this process uses; leftovers end in .tmp and are removed on open. */
+function temporaryName(path: string): string {
+  return `${path}.${process.pid}.${++writes}${TMP_SUFFIX}`;
+}
+
 function format(values: ReadonlyMap<string, number>): string {
   const lines = [VERSION];
   for (const [name, value] of values) lines.push(`${name} ${value}`);
@@ -61,7 +68,7 @@ export async function writeCheckpoint(
   path: string,
   values: ReadonlyMap<string, number>,
 ): Promise<void> {
-  const tmp = path + TMP_SUFFIX;
+  const tmp = temporaryName(path);
   const handle = await open(tmp, 'w');
   try {
     await handle.writeFile(format(values));
@@ -75,7 +82,7 @@ export async function writeCheckpoint(
 
 /** The same, blocking: for rare paths (truncation) where the order of writes matters more. */
 export function writeCheckpointSync(path: string, values: ReadonlyMap<string, number>): void {
-  const tmp = path + TMP_SUFFIX;
+  const tmp = temporaryName(path);
   const fd = openSync(tmp, 'w');
   try {
     writeSync(fd, format(values));

@@ -13,8 +13,12 @@ export type {
   AppendBatchOptions,
   LogOptions,
   ReadOptions,
-  SegmentInfo,
-} from './log.js';
+  RetentionResult,
+} from './log-types.js';
+export type { SegmentInfo } from './segment.js';
+export { planRetention } from './retention.js';
+export type { CleanerStats, CompactOptions } from './cleaner/cleanable-log.js';
+export type { RetentionPlan, RetentionReason, RetentionSegment } from './retention.js';
 export { DEFAULT_LOG_CONFIG, NEVER, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
 export { encodeBatch, decodeBatches, decodeRecords } from './record-batch.js';

@@ -52,9 +52,26 @@ export interface BatchReport {
   /** The codec number: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
   compression: number;
   logAppendTime: boolean;
+  /**
+   * The tombstone delete horizon (ms), when attribute bit 6 (0x40) is set: the
+   * cleaner then stores it in the firstTimestamp field; null otherwise.
+   */
+  deleteHorizon: number | null;
   crcOk: boolean;
+  /** Tombstones among the batch's records (0 when they cannot be decoded). */
+  tombstones: number;
   /** Present when records were asked for and could be decoded. */
   records?: LogRecord[];
+}
+
+/** Offsets without a record between two records: what compaction leaves. */
+export interface RecordGap {
+  /** The last offset before the gap that holds a record (or, undecoded, a batch). */
+  after: number;
+  /** The first offset after it that does. */
+  next: number;
+  /** Byte position of the batch holding `next`. */
+  position: number;
 }
 
 export interface BatchWalk {
@@ -63,6 +80,13 @@ export interface BatchWalk {
   validBytes: number;
   tombstones: number;
   records: number;
+  /** Batches with no records: the cleaner keeps one at the end of a cleaned segment. */
+  emptyBatches: number;
+  /** Gaps between records inside this file (see RecordGap). */
+  gaps: RecordGap[];
+  /** The first and last offsets holding a record (a whole undecodable batch counts as held). */
+  firstHeld: number | undefined;
+  lastHeld: number | undefined;
 }
 
 /** Bytes read at a time. A batch larger than this is read on its own. */
@@ -107,7 +131,23 @@ export function walkBatches(
   problems: string[],
   notes: string[],
 ): BatchWalk {
-  const walk: BatchWalk = { batches: [], validBytes: 0, tombstones: 0, records: 0 };
+  const walk: BatchWalk = {
+    batches: [],
+    validBytes: 0,
+    tombstones: 0,
+    records: 0,
+    emptyBatches: 0,
+    gaps: [],
+    firstHeld: undefined,
+    lastHeld: undefined,
+  };
+  /** Notes that an offset holds a record; a gap when it is past the one after the last held. */
+  const held = (offset: number, position: number): void => {
+    if (walk.lastHeld !== undefined && offset > walk.lastHeld + 1)
+      walk.gaps.push({ after: walk.lastHeld, next: offset, position });
+    walk.firstHeld ??= offset;
+    if (walk.lastHeld === undefined || offset > walk.lastHeld) walk.lastHeld = offset;
+  };
   let pos = 0;
   while (pos < file.size) {
     const torn = tornReason(file, pos);
@@ -118,12 +158,22 @@ export function walkBatches(
     const size = file.read(pos, LOG_OVERHEAD).readInt32BE(BATCH_LENGTH_POS) + LOG_OVERHEAD;
     const bytes = file.read(pos, size);
     const batch = describeBatch(bytes, pos, problems);
-    const records = batch.magic === MAGIC ? decodeRecordsOf(bytes, batch, problems, notes) : [];
+    const records =
+      batch.magic === MAGIC ? decodeRecordsOf(bytes, batch, problems, notes) : undefined;
     if (records) {
+      batch.tombstones = records.filter((r) => r.value === null).length;
       walk.records += records.length;
-      walk.tombstones += records.filter((r) => r.value === null).length;
+      walk.tombstones += batch.tombstones;
       if (withRecords) batch.records = records;
     }
+    if (records && batch.crcOk) {
+      for (const r of records) held(r.offset, pos);
+    } else {
+      // Records unknown: count the batch's whole range as held, so no gap is invented.
+      held(batch.baseOffset, pos);
+      held(batch.lastOffset, pos);
+    }
+    if (batch.recordCount === 0) walk.emptyBatches++;
     walk.batches.push(batch);
     pos += size;
     walk.validBytes = pos;
@@ -166,8 +216,11 @@ function describeBatch(bytes: Buffer, pos: number, problems: string[]): BatchRep
     isControl: (attributes & Attributes.CONTROL) !== 0,
     compression: attributes & Attributes.COMPRESSION_MASK,
     logAppendTime: (attributes & Attributes.TIMESTAMP_TYPE_LOG_APPEND) !== 0,
+    deleteHorizon: null,
     crcOk: false,
+    tombstones: 0,
   };
+  if ((attributes & Attributes.DELETE_HORIZON) !== 0) batch.deleteHorizon = batch.firstTimestamp;
   const stored = bytes.readUInt32BE(CRC_POS);
   const computed = computeBatchCrc(bytes, 0, bytes.length);
   batch.crcOk = stored === computed;

@@ -8,12 +8,15 @@
  * backwards, an index entry naming the wrong batch, a checkpoint vouching for
  * data that is gone) apart from `notes` (facts worth knowing that are not
  * damage: a missing index, a leftover temporary file) and `offsetGaps`
- * (normal after compaction). Every problem names its byte position or entry.
+ * (normal after compaction), and counts empty batches (the cleaner leaves
+ * one at the end of each cleaned segment so its last offset survives) apart
+ * from both. Every problem names its byte position or entry.
  */
 import { closeSync, existsSync, fstatSync, openSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   CHECKPOINT_FILE,
+  CLEANER_OFFSET,
   LOG_START_OFFSET,
   RECOVERY_POINT,
   TMP_SUFFIX,
@@ -42,14 +45,18 @@ export interface InspectOptions {
   records?: boolean;
 }
 
-/** Offsets absent between two batches: what compaction leaves, so information, not damage. */
+/**
+ * Offsets without a record between two records: what compaction (and a
+ * segment lost from the middle) leaves, so information, not damage. A batch
+ * whose records cannot be decoded counts as holding every offset it spans.
+ */
 export interface OffsetGap {
-  /** Last offset before the gap. */
+  /** Last offset before the gap that holds a record. */
   after: number;
-  /** First offset after it. */
+  /** First offset after it that does. */
   next: number;
   missing: number;
-  /** The `.log` file and byte position of the batch that starts at `next`. */
+  /** The `.log` file and byte position of the batch holding `next`. */
   path: string;
   position: number;
 }
@@ -65,8 +72,13 @@ export interface SegmentReport {
   /** Offsets of the first and last batch; undefined when there is none. */
   firstOffset: number | undefined;
   lastOffset: number | undefined;
+  /** Offsets of the first and last record (an undecodable batch counts as all records). */
+  firstRecordOffset: number | undefined;
+  lastRecordOffset: number | undefined;
   records: number;
   tombstones: number;
+  /** Batches holding no record (recordCount 0). */
+  emptyBatches: number;
   offsetGaps: OffsetGap[];
   index: IndexFileReport<OffsetIndexEntryReport>;
   timeIndex: IndexFileReport<TimeIndexEntryReport>;
@@ -74,9 +86,30 @@ export interface SegmentReport {
   notes: string[];
 }
 
+/** The checkpoint file's values, as written (absent ones undefined). */
+export interface CheckpointReport {
+  exists: boolean;
+  recoveryPoint?: number;
+  logStartOffset?: number;
+  /** How far the cleaner has cleaned (`cleaner-offset`). */
+  cleanerOffset?: number;
+}
+
 export interface LogReport {
   dir: string;
-  checkpoint: { exists: boolean; recoveryPoint?: number; logStartOffset?: number };
+  checkpoint: CheckpointReport;
+  /**
+   * The first readable offset, as opening the log would compute it: the
+   * checkpoint's log start offset, at least the first segment's base offset,
+   * at most the log end offset.
+   */
+  logStartOffset: number;
+  /**
+   * Offsets below this have been cleaned at least once (or deleted), as
+   * opening the log would compute it: the checkpoint's cleaner offset, at
+   * least the log start offset.
+   */
+  cleanerCheckpoint: number;
   /** One past the last offset found, or the last segment's base offset when it is empty. */
   logEndOffset: number;
   segments: SegmentReport[];
@@ -84,6 +117,7 @@ export interface LogReport {
   problems: string[];
   notes: string[];
   tombstones: number;
+  emptyBatches: number;
   offsetGaps: OffsetGap[];
   /** Names of half-finished deletes, compactions and checkpoint writes. */
   temporaryFiles: string[];
@@ -115,7 +149,8 @@ export function inspectSegment(logFilePath: string, options: InspectOptions = {}
     notes.push(
       `the file name is not <20-digit base offset>.log: base offset taken as ${baseOffset}`,
     );
-  const offsetGaps = checkOffsets(logFilePath, baseOffset, batches, problems);
+  checkOffsets(baseOffset, batches, problems);
+  const offsetGaps = walk.gaps.map((g) => gapOf(g.after, g.next, logFilePath, g.position));
   const stem = logFilePath.endsWith(LOG_SUFFIX)
     ? logFilePath.slice(0, -LOG_SUFFIX.length)
     : logFilePath;
@@ -135,8 +170,11 @@ export function inspectSegment(logFilePath: string, options: InspectOptions = {}
     batches,
     firstOffset: batches[0]?.baseOffset,
     lastOffset: batches[batches.length - 1]?.lastOffset,
+    firstRecordOffset: walk.firstHeld,
+    lastRecordOffset: walk.lastHeld,
     records: walk.records,
     tombstones: walk.tombstones,
+    emptyBatches: walk.emptyBatches,
     offsetGaps,
     index,
     timeIndex,
@@ -145,14 +183,12 @@ export function inspectSegment(logFilePath: string, options: InspectOptions = {}
   };
 }
 
-/** Offsets must stay inside the segment and increase; gaps between batches are listed. */
+/** Offsets must stay inside the segment and increase (gaps are fine: see OffsetGap). */
 function checkOffsets(
-  path: string,
   baseOffset: number,
   batches: readonly BatchReport[],
   problems: string[],
-): OffsetGap[] {
-  const gaps: OffsetGap[] = [];
+): void {
   let prev: BatchReport | undefined;
   for (const batch of batches) {
     const at = `batch at byte ${batch.position}`;
@@ -165,17 +201,13 @@ function checkOffsets(
         `offsets go backwards at byte ${batch.position}: the batch starts at offset ` +
           `${batch.baseOffset}, but the batch before ended at ${prev.lastOffset}`,
       );
-    } else if (prev && batch.baseOffset > prev.lastOffset + 1) {
-      gaps.push(gapBetween(prev.lastOffset, batch, path));
     }
     prev = batch;
   }
-  return gaps;
 }
 
-function gapBetween(after: number, batch: BatchReport, path: string): OffsetGap {
-  const next = batch.baseOffset;
-  return { after, next, missing: next - after - 1, path, position: batch.position };
+function gapOf(after: number, next: number, path: string, position: number): OffsetGap {
+  return { after, next, missing: next - after - 1, path, position };
 }
 // #endregion segment
 
@@ -207,6 +239,7 @@ export function inspectLog(dir: string, options: InspectOptions = {}): LogReport
   const offsetGaps: OffsetGap[] = [];
   let previous: SegmentReport | undefined;
   let previousLast: number | undefined;
+  let lastRecord: number | undefined; // the last offset holding a record in the segments so far
   let expectedBase: number | undefined; // where the segment before ends, empty or not
   for (const segment of segments) {
     const first = segment.batches[0];
@@ -223,10 +256,15 @@ export function inspectLog(dir: string, options: InspectOptions = {}): LogReport
           `${segment.path}: the segment starts at offset ${start}, but ` +
             `${basename(previous.path)} ends at offset ${previousLast}`,
         );
-      } else if (first && first.baseOffset > previousLast + 1) {
-        offsetGaps.push(gapBetween(previousLast, first, segment.path));
       }
     }
+    const firstRecord = segment.firstRecordOffset;
+    if (lastRecord !== undefined && firstRecord !== undefined && firstRecord > lastRecord + 1) {
+      const holder = segment.batches.find((b) => b.lastOffset >= firstRecord) ?? first!;
+      offsetGaps.push(gapOf(lastRecord, firstRecord, segment.path, holder.position));
+    }
+    if (segment.lastRecordOffset !== undefined)
+      lastRecord = Math.max(lastRecord ?? -1, segment.lastRecordOffset);
     problems.push(...segment.problems.map((p) => `${segment.path}: ${p}`));
     notes.push(...segment.notes.map((n) => `${basename(segment.path)}: ${n}`));
     offsetGaps.push(...segment.offsetGaps);
@@ -240,20 +278,44 @@ export function inspectLog(dir: string, options: InspectOptions = {}): LogReport
   const active = segments[segments.length - 1];
   const logEndOffset = !active ? 0 : (active.lastOffset ?? active.baseOffset - 1) + 1;
   checkCheckpoint(join(dir, CHECKPOINT_FILE), checkpoint, logEndOffset, problems, notes);
+  // As Log.open computes them.
+  const logStartOffset = Math.min(
+    Math.max(checkpoint.logStartOffset ?? 0, segments[0]?.baseOffset ?? 0),
+    logEndOffset,
+  );
+  const cleanerCheckpoint = Math.max(checkpoint.cleanerOffset ?? 0, logStartOffset);
+  noteDeletedPrefix(segments[0], logStartOffset, notes);
   return {
     dir,
     checkpoint,
+    logStartOffset,
+    cleanerCheckpoint,
     logEndOffset,
     segments,
     problems,
     notes,
     tombstones: segments.reduce((sum, s) => sum + s.tombstones, 0),
+    emptyBatches: segments.reduce((sum, s) => sum + s.emptyBatches, 0),
     offsetGaps,
     temporaryFiles,
   };
 }
 
-function inspectCheckpoint(dir: string, notes: string[]): LogReport['checkpoint'] {
+/** Records below the log start offset are deleted, but stay on disk until their segment goes. */
+function noteDeletedPrefix(
+  first: SegmentReport | undefined,
+  logStartOffset: number,
+  notes: string[],
+): void {
+  const below = first?.batches.filter((b) => b.baseOffset < logStartOffset) ?? [];
+  if (!first || below.length === 0) return;
+  notes.push(
+    `${basename(first.path)}: offsets ${below[0]!.baseOffset}..${logStartOffset - 1} lie below ` +
+      `the log start offset ${logStartOffset}: deleted (unreadable), their bytes go with the segment`,
+  );
+}
+
+function inspectCheckpoint(dir: string, notes: string[]): CheckpointReport {
   const path = join(dir, CHECKPOINT_FILE);
   if (!existsSync(path)) {
     notes.push(
@@ -268,13 +330,14 @@ function inspectCheckpoint(dir: string, notes: string[]): LogReport['checkpoint'
     exists: true,
     recoveryPoint: values.get(RECOVERY_POINT),
     logStartOffset: values.get(LOG_START_OFFSET),
+    cleanerOffset: values.get(CLEANER_OFFSET),
   };
 }
 
 /** A checkpoint that vouches for offsets the log no longer holds means flushed data is gone. */
 function checkCheckpoint(
   path: string,
-  checkpoint: LogReport['checkpoint'],
+  checkpoint: CheckpointReport,
   logEndOffset: number,
   problems: string[],
   notes: string[],
@@ -293,6 +356,12 @@ function checkCheckpoint(
   if (logStartOffset !== undefined && logStartOffset > logEndOffset)
     problems.push(
       `${path}: the log start offset ${logStartOffset} is past the end of the log (${logEndOffset})`,
+    );
+  const { cleanerOffset } = checkpoint;
+  if (cleanerOffset !== undefined && cleanerOffset > logEndOffset)
+    notes.push(
+      `the cleaner offset ${cleanerOffset} is past the end of the log (${logEndOffset}): ` +
+        'the log was truncated after it was cleaned',
     );
 }
 // #endregion log

@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import {
   CHECKPOINT_FILE,
+  CLEANER_OFFSET,
   LOG_START_OFFSET,
   RECOVERY_POINT,
   writeCheckpoint,
@@ -29,6 +30,7 @@ export interface FlushedLog {
   readonly config: LogConfig;
   readonly logEndOffset: number;
   readonly logStartOffset: number;
+  readonly cleanerCheckpoint: number;
   readonly isClosed: boolean;
 }
 
@@ -41,6 +43,7 @@ export class LogFlusher {
   /** Lowest log end offset a truncation set while the current flush ran: caps what it may claim. */
   private truncationFloor = Number.MAX_SAFE_INTEGER;
   private lastCheckpointAt: number;
+  private checkpointWrites: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: FlushedLog,
@@ -128,16 +131,23 @@ export class LogFlusher {
     writeCheckpointSync(join(this.log.dir, CHECKPOINT_FILE), this.checkpointValues());
   }
 
-  /** Writes the checkpoint now (the log start offset moved, or the log closes). */
-  async writeCheckpoint(): Promise<void> {
-    this.lastCheckpointAt = this.clock();
-    await writeCheckpoint(join(this.log.dir, CHECKPOINT_FILE), this.checkpointValues());
+  /** Writes the checkpoint now (the log start offset or cleaner offset moved, or the log closes). */
+  writeCheckpoint(): Promise<void> {
+    // One write at a time, each with the values current when it starts: a later
+    // write never lands before an earlier one.
+    const write = this.checkpointWrites.then(() => {
+      this.lastCheckpointAt = this.clock();
+      return writeCheckpoint(join(this.log.dir, CHECKPOINT_FILE), this.checkpointValues());
+    });
+    this.checkpointWrites = write.catch(() => undefined);
+    return write;
   }
 
   private checkpointValues(): Map<string, number> {
     return new Map([
       [RECOVERY_POINT, this._recoveryPoint],
       [LOG_START_OFFSET, this.log.logStartOffset],
+      [CLEANER_OFFSET, this.log.cleanerCheckpoint],
     ]);
   }
 

@@ -8,7 +8,15 @@
  * one before it ends, and the last segment is the active one.
  */
 import type { Logger } from './logger.js';
-import { Segment, type SegmentOptions } from './segment.js';
+import { rmSync } from 'node:fs';
+import { DELETED_SUFFIX } from './log-loader.js';
+import type { RetentionReason } from './retention.js';
+import { Segment, type SegmentInfo, type SegmentOptions } from './segment.js';
+
+export interface DeletedSegments {
+  deleted: (SegmentInfo & { reason: RetentionReason; segment: Segment })[];
+  deletedBytes: number;
+}
 
 export class LogSegments {
   private list: Segment[];
@@ -51,6 +59,40 @@ export class LogSegments {
     return lo;
   }
 
+  // #region read
+  /**
+   * Whole batches from the one holding `offset`, as file bytes, none holding
+   * `maxOffset` or beyond. After compaction an offset may fall in a gap at a
+   * segment's end; the read then starts in the next segment.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number): Buffer {
+    for (let i = this.floorIndex(offset); i < this.list.length; i++) {
+      const segment = this.list[i]!;
+      if (segment.baseOffset >= maxOffset) break;
+      const end =
+        maxOffset > segment.lastOffset
+          ? segment.size
+          : segment.translateOffset(maxOffset)!.position;
+      const bytes = segment.read(offset, maxBytes, end);
+      if (bytes) return bytes;
+    }
+    return Buffer.alloc(0);
+  }
+  // #endregion read
+
+  /** The first offset ≥ `startOffset` whose record timestamp is ≥ `timestamp`. */
+  offsetForTimestamp(timestamp: number, startOffset: number): number | undefined {
+    for (const segment of this.list) {
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.findOffsetByTimestamp(
+        timestamp,
+        Math.max(startOffset, segment.baseOffset),
+      );
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
   // #region roll
   /** Starts a new active segment at `baseOffset`, the log end offset. */
   roll(baseOffset: number): Segment {
@@ -65,9 +107,36 @@ export class LogSegments {
   }
   // #endregion roll
 
-  /** Takes the `count` oldest segments off the list (never the active one) and returns them. */
-  removeOldest(count: number): Segment[] {
-    return this.list.splice(0, Math.min(count, this.list.length - 1));
+  /**
+   * Deletes the `count` oldest segments (never the active one), renaming
+   * their files `.deleted` first so that a crash finishes the job on open,
+   * and says so in plain words.
+   */
+  deleteOldest(count: number, reasons: RetentionReason[]): DeletedSegments {
+    const victims = this.list.splice(0, Math.min(count, this.list.length - 1));
+    const deleted = victims.map((segment, i) => ({
+      ...segment.info(),
+      reason: reasons[i]!,
+      segment,
+    }));
+    for (const segment of victims) {
+      for (const path of segment.renameWithSuffix(DELETED_SUFFIX)) rmSync(path, { force: true });
+    }
+    const deletedBytes = deleted.reduce((sum, s) => sum + s.size, 0);
+    if (victims.length > 0) {
+      this.logger.info(
+        `retention deleted ${victims.length} segment(s), ${deletedBytes} bytes, of ${this.dir} ` +
+          `(${[...new Set(reasons)].join(', ')}); the oldest now starts at offset ${this.first.baseOffset}`,
+      );
+    }
+    return { deleted, deletedBytes };
+  }
+
+  /** How many of the oldest segments hold only offsets below `offset` (never counting the active one). */
+  countBelow(offset: number): number {
+    let count = 0;
+    while (count < this.list.length - 1 && this.list[count]!.nextOffset <= offset) count++;
+    return count;
   }
 
   /** Takes off every segment, but the first, whose base offset is ≥ `offset`. */

@@ -11,11 +11,9 @@
  * `flush` runs its fsyncs on the thread pool and many appends share one
  * fsync (group commit).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { patchBaseOffset, patchLeaderEpoch, readBatchHeader } from './batch-header.js';
-import { CHECKPOINT_FILE, LOG_START_OFFSET, RECOVERY_POINT, readCheckpoint } from './checkpoint.js';
-import { type LogConfig, resolveLogConfig } from './config.js';
+import { CLEANER_OFFSET, LOG_START_OFFSET, RECOVERY_POINT } from './checkpoint.js';
+import { type LogConfig, isCompacted, resolveLogConfig } from './config.js';
 import {
   InvalidRecordError,
   LogClosedError,
@@ -23,56 +21,28 @@ import {
   RecordTooLargeError,
 } from './errors.js';
 import { LogFlusher } from './log-flusher.js';
-import { loadSegments } from './log-loader.js';
 import { validateBatch } from './append-validation.js';
 import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
 import { type AppendRecord, type EncodeOptions, encodeBatch } from './record-batch.js';
+import type { CleanableLog, CleanerStats, CompactOptions } from './cleaner/cleanable-log.js';
+import { runCleaner } from './cleaner/cleaner.js';
+import { loadLog } from './log-loader.js';
+import type {
+  AppendBatchOptions,
+  AppendResult,
+  LogOptions,
+  ReadOptions,
+  RetentionResult,
+} from './log-types.js';
 import { LogSegments } from './log-segments.js';
-import { Segment, type SegmentOptions } from './segment.js';
-
-export interface LogOptions {
-  clock?: Clock;
-  logger?: Logger;
-  /** How often a flush also rewrites the recovery-point checkpoint. Default 60 s (Kafka's). */
-  checkpointIntervalMs?: number;
-}
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** Bytes appended. */
-  size: number;
-}
-
-export interface AppendBatchOptions {
-  /** false for a follower copying a leader's batch: keep its offsets (must be ≥ logEndOffset). */
-  assignOffsets?: boolean;
-  /** Stamp this leader epoch into the batch header. */
-  leaderEpoch?: number;
-}
-
-export interface ReadOptions {
-  /** Upper bound on bytes returned; at least one whole batch is always returned. Default 1 MiB. */
-  maxBytes?: number;
-  /** Return no batch holding an offset ≥ this (e.g. the high watermark). */
-  maxOffset?: number;
-}
-
-export interface SegmentInfo {
-  baseOffset: number;
-  /** Last offset held, or baseOffset - 1 when empty. */
-  lastOffset: number;
-  size: number;
-  path: string;
-  maxTimestamp: number;
-  indexEntries: number;
-  timeIndexEntries: number;
-}
+import { type RetentionReason, planRetention } from './retention.js';
+import { type Segment, type SegmentInfo, segmentOptionsOf } from './segment.js';
 
 export class Log {
   private readonly logSegments: LogSegments;
   private _logStartOffset: number;
   private _logEndOffset: number;
+  private _cleanerCheckpoint: number;
   private closed = false;
   private readonly flusher: LogFlusher;
 
@@ -95,6 +65,7 @@ export class Log {
       Math.max(logStartOffset, segments[0]!.baseOffset),
       this._logEndOffset,
     );
+    this._cleanerCheckpoint = Math.max(checkpoint.get(CLEANER_OFFSET) ?? 0, this._logStartOffset);
     this.flusher = new LogFlusher(
       this,
       Math.min(checkpoint.get(RECOVERY_POINT) ?? 0, this._logEndOffset),
@@ -115,20 +86,13 @@ export class Log {
       throw new TypeError('dir must be a non-empty string');
     const resolved = resolveLogConfig(config);
     const logger = options.logger ?? silentLogger;
-    mkdirSync(dir, { recursive: true });
-    const checkpoint = readCheckpoint(join(dir, CHECKPOINT_FILE));
-    const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
-    const report = loadSegments(
+    const { segments, checkpoint, truncatedBytes } = loadLog(
       dir,
       segmentOptionsOf(resolved),
-      checkpoint.get(RECOVERY_POINT) ?? 0,
       logger,
     );
-    const segments = report.segments;
-    if (segments.length === 0)
-      segments.push(Segment.open(dir, logStartOffset, segmentOptionsOf(resolved)));
     const log = new Log(dir, resolved, options, segments, checkpoint);
-    if (log.recoveryPoint < log._logEndOffset || report.truncatedBytes > 0) {
+    if (log.recoveryPoint < log._logEndOffset || truncatedBytes > 0) {
       // What recovery checked is made durable before it is trusted next time.
       for (const segment of segments) log.flusher.markDirty(segment);
       await log.flusher.flush({ checkpoint: true });
@@ -155,15 +119,7 @@ export class Log {
   }
 
   get segments(): SegmentInfo[] {
-    return this.logSegments.all.map((s) => ({
-      baseOffset: s.baseOffset,
-      lastOffset: s.lastOffset,
-      size: s.size,
-      path: s.path,
-      maxTimestamp: s.maxTimestamp,
-      indexEntries: s.offsetIndex.entries,
-      timeIndexEntries: s.timeIndex.entries,
-    }));
+    return this.logSegments.all.map((s) => s.info());
   }
 
   /** Total bytes of all segments. */
@@ -183,6 +139,12 @@ export class Log {
       ...options,
       timestamp: options.timestamp ?? this.clock(),
     });
+    if (batch.length > this.config['max.message.bytes']) {
+      throw new RecordTooLargeError(batch.length, this.config['max.message.bytes']);
+    }
+    if (isCompacted(this.config) && records.some((r) => r.key === null || r.key === undefined)) {
+      throw new InvalidRecordError('a compacted log refuses records without a key');
+    }
     return this.appendValidated(batch, { leaderEpoch: options.partitionLeaderEpoch });
   }
 
@@ -198,12 +160,6 @@ export class Log {
   }
 
   private appendValidated(batch: Buffer, options: AppendBatchOptions): AppendResult {
-    if (
-      batch.length > this.config['segment.bytes'] &&
-      batch.length > this.config['max.message.bytes']
-    ) {
-      throw new RecordTooLargeError(batch.length, this.config['max.message.bytes']);
-    }
     if (options.assignOffsets !== false) patchBaseOffset(batch, this._logEndOffset);
     if (options.leaderEpoch !== undefined) patchLeaderEpoch(batch, options.leaderEpoch);
     const header = readBatchHeader(batch);
@@ -257,18 +213,7 @@ export class Log {
     }
     const maxOffset = Math.min(options.maxOffset ?? this._logEndOffset, this._logEndOffset);
     if (offset >= maxOffset) return Buffer.alloc(0);
-    const all = this.logSegments.all;
-    for (let i = this.logSegments.floorIndex(offset); i < all.length; i++) {
-      const segment = all[i]!;
-      if (segment.baseOffset >= maxOffset) break;
-      const end =
-        maxOffset > segment.lastOffset
-          ? segment.size
-          : segment.translateOffset(maxOffset)!.position;
-      const bytes = segment.read(offset, maxBytes, end);
-      if (bytes) return bytes; // undefined: offset is in a gap at this segment's end
-    }
-    return Buffer.alloc(0);
+    return this.logSegments.read(offset, maxBytes, maxOffset);
   }
   // #endregion read
 
@@ -276,16 +221,114 @@ export class Log {
   offsetForTimestamp(timestamp: number): number | undefined {
     this.ensureOpen();
     if (!Number.isSafeInteger(timestamp)) throw new TypeError('timestamp must be an integer');
-    for (const segment of this.logSegments.all) {
-      if (segment.maxTimestamp < timestamp) continue;
-      const found = segment.findOffsetByTimestamp(
-        timestamp,
-        Math.max(this._logStartOffset, segment.baseOffset),
-      );
-      if (found !== undefined) return found;
-    }
-    return undefined;
+    return this.logSegments.offsetForTimestamp(timestamp, this._logStartOffset);
   }
+
+  /** Offsets below this have been cleaned at least once (Kafka's cleaner checkpoint). */
+  get cleanerCheckpoint(): number {
+    return this._cleanerCheckpoint;
+  }
+
+  // #region compact
+  /** One cleaning pass (see cleaner/): keeps the latest record of each key at its offset. */
+  compact(options: CompactOptions = {}): Promise<CleanerStats> {
+    this.ensureOpen();
+    return runCleaner(this.cleanable(), options);
+  }
+
+  /** The narrow view of this log that the cleaner works through. */
+  private cleanable(): CleanableLog {
+    const segments = this.logSegments;
+    const log = this; // eslint-disable-line @typescript-eslint/no-this-alias
+    return {
+      dir: this.dir,
+      config: this.config,
+      segmentOptions: segments.options,
+      logger: this.logger,
+      clock: this.clock,
+      get logStartOffset() {
+        return log._logStartOffset;
+      },
+      get logEndOffset() {
+        return log._logEndOffset;
+      },
+      get cleanerCheckpoint() {
+        return log._cleanerCheckpoint;
+      },
+      segments: () => segments.all,
+      setCleanerCheckpoint: async (offset) => {
+        this._cleanerCheckpoint = Math.max(this._cleanerCheckpoint, offset);
+        await this.flusher.writeCheckpoint();
+      },
+      holdsSegments: (run) => !this.closed && segments.holds(run),
+      replaceSegments: (run, replacement) => {
+        if (this.closed || !segments.replace(run, replacement)) return false;
+        for (const old of run) this.flusher.forget(old);
+        return true;
+      },
+    };
+  }
+  // #endregion compact
+
+  // #region retention
+  /**
+   * Deletes the old segments that retention allows now (see retention.ts)
+   * and moves the log start offset past them. Nothing holding an offset at
+   * or above `upperBound` (the high watermark; default the log end) goes.
+   */
+  async enforceRetention(
+    options: { now?: number; upperBound?: number } = {},
+  ): Promise<RetentionResult> {
+    this.ensureOpen();
+    const plan = planRetention({
+      segments: this.logSegments.all,
+      config: this.config,
+      now: options.now ?? this.clock(),
+      logStartOffset: this._logStartOffset,
+      upperBound: Math.min(options.upperBound ?? this._logEndOffset, this._logEndOffset),
+    });
+    return this.deleteOldestSegments(plan.count, plan.reasons);
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves the log start offset to `offset` (reads below
+   * it fail from now on, also after a restart) and deletes the segments that
+   * lie wholly below it. Returns the new log start offset.
+   */
+  async deleteRecordsBefore(offset: number): Promise<number> {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset)) throw new TypeError('offset must be an integer');
+    if (offset < 0 || offset > this._logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this._logStartOffset, this._logEndOffset);
+    }
+    if (offset <= this._logStartOffset) return this._logStartOffset;
+    this.advanceLogStartOffset(offset);
+    this.logger.info(`log ${this.dir} now starts at offset ${offset} (records before it deleted)`);
+    await this.flusher.writeCheckpoint();
+    const count = this.logSegments.countBelow(offset);
+    await this.deleteOldestSegments(count, new Array(count).fill('log-start-offset'));
+    return this._logStartOffset;
+  }
+
+  private async deleteOldestSegments(
+    count: number,
+    reasons: RetentionReason[],
+  ): Promise<RetentionResult> {
+    const { deleted, deletedBytes } = this.logSegments.deleteOldest(count, reasons);
+    for (const info of deleted) this.flusher.forget(info.segment);
+    if (deleted.length > 0) {
+      this.advanceLogStartOffset(this.logSegments.first.baseOffset);
+      await this.flusher.writeCheckpoint();
+    }
+    const list = deleted.map(({ segment: _, ...info }) => info);
+    return { deleted: list, deletedBytes, logStartOffset: this._logStartOffset };
+  }
+
+  private advanceLogStartOffset(offset: number): void {
+    this._logStartOffset = Math.max(this._logStartOffset, offset);
+    this._cleanerCheckpoint = Math.max(this._cleanerCheckpoint, this._logStartOffset);
+  }
+  // #endregion retention
 
   // #region truncate
   /**
@@ -308,6 +351,8 @@ export class Log {
     if (cutAt !== undefined) newEnd = Math.min(newEnd, cutAt);
     this.flusher.markDirty(this.active);
     this._logEndOffset = Math.max(newEnd, this.active.nextOffset);
+    // Offsets appended again from here on are new: neither flushed nor cleaned.
+    this._cleanerCheckpoint = Math.min(this._cleanerCheckpoint, this._logEndOffset);
     this.flusher.lowerRecoveryPoint(this._logEndOffset);
     this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
   }
@@ -316,6 +361,7 @@ export class Log {
     for (const segment of this.logSegments.resetTo(offset)) this.flusher.forget(segment);
     this._logStartOffset = offset;
     this._logEndOffset = offset;
+    this._cleanerCheckpoint = offset;
     this.flusher.lowerRecoveryPoint(offset);
     this.logger.info(`emptied log ${this.dir}; it starts again at offset ${offset}`);
   }
@@ -357,11 +403,4 @@ export class Log {
   private ensureOpen(): void {
     if (this.closed) throw new LogClosedError(this.dir);
   }
-}
-
-function segmentOptionsOf(config: LogConfig): SegmentOptions {
-  return {
-    indexIntervalBytes: config['index.interval.bytes'],
-    maxIndexBytes: config['segment.index.bytes'],
-  };
 }

@@ -14,6 +14,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchHeader } from './batch-header.js';
+import type { LogConfig } from './config.js';
 import { CorruptBatchError } from './errors.js';
 import { FileRecords, type ScannedBatch } from './file-records.js';
 import { OffsetIndex } from './offset-index.js';
@@ -35,6 +36,25 @@ export function segmentFileName(baseOffset: number, suffix: string): string {
 export interface SegmentOptions {
   indexIntervalBytes: number;
   maxIndexBytes: number;
+}
+
+export function segmentOptionsOf(config: LogConfig): SegmentOptions {
+  return {
+    indexIntervalBytes: config['index.interval.bytes'],
+    maxIndexBytes: config['segment.index.bytes'],
+  };
+}
+
+/** What a segment looks like from outside, for tools and reports. */
+export interface SegmentInfo {
+  baseOffset: number;
+  /** Last offset held, or baseOffset - 1 when empty. */
+  lastOffset: number;
+  size: number;
+  path: string;
+  maxTimestamp: number;
+  indexEntries: number;
+  timeIndexEntries: number;
 }
 
 interface MaxTime {
@@ -91,6 +111,18 @@ export class Segment {
 
   get path(): string {
     return this.log.path;
+  }
+
+  info(): SegmentInfo {
+    return {
+      baseOffset: this.baseOffset,
+      lastOffset: this.lastOffset,
+      size: this.size,
+      path: this.path,
+      maxTimestamp: this.maxTimestamp,
+      indexEntries: this.offsetIndex.entries,
+      timeIndexEntries: this.timeIndex.entries,
+    };
   }
 
   /** Largest timestamp of any batch here, -1 when empty. */
