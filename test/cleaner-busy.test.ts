@@ -99,11 +99,24 @@ describe('a pass and the rest of the log', () => {
   it('stops when retention deletes the segments it is cleaning', async () => {
     const clock = new TestClock();
     const { dir, config, log, history } = await bigLog(clock, true);
-    const pass = log.compact({ force: true });
-    await new Promise((resolve) => setImmediate(resolve));
-    const start = await log.deleteRecordsBefore(log.segments[2]!.baseOffset);
-    // One group of 9,000 records takes far longer than the checkpoint write before the deletion.
-    expect((await pass).skipped ?? 'finished first').toMatch(/changed during the pass/);
+    const target = log.segments[2]!.baseOffset;
+    let deletion: Promise<number> | undefined;
+    // Deterministic, not a race: right after the first group's files are
+    // written, the start offset moves (synchronously) and retention deletes the
+    // segments below it (synchronously too), before the swap checks the log.
+    cleanerTestHooks.afterStep = (step) => {
+      if (step !== 1) return;
+      cleanerTestHooks.afterStep = undefined;
+      deletion = log.deleteRecordsBefore(target);
+      void log.enforceRetention();
+    };
+    try {
+      expect((await log.compact({ force: true })).skipped).toMatch(/changed during the pass/);
+    } finally {
+      cleanerTestHooks.afterStep = undefined;
+    }
+    const start = await deletion!;
+    expect(start).toBe(target);
     expectNothingLost(log, history);
     await log.close();
     const reopened = await Log.open(dir, config, { clock: clock.read });
