@@ -3,3 +3,11 @@
  * own as 'samsa/log'; the broker and the client will be exported from here.
  */
 export * from './log/index.js';
+export { Broker, BrokerServer, startBroker } from './broker/index.js';
+export type {
+  BrokerConfigInput,
+  BrokerOptions,
+  RunningBroker,
+  StartBrokerOptions,
+} from './broker/index.js';
+export * from './client/index.js';

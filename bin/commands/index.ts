@@ -4,13 +4,23 @@
  * then add one line here.
  */
 import type { CommandModule } from '../command.js';
+import { broker } from './broker.js';
+import { consume } from './consume.js';
 import { demo } from './demo.js';
 import { dumpLog } from './dump-log.js';
 import { log } from './log.js';
+import { offsets } from './offsets.js';
+import { produce } from './produce.js';
+import { topics } from './topics.js';
 
 export const COMMANDS: readonly CommandModule[] = [
   dumpLog,
   log,
   demo,
+  broker,
+  topics,
+  produce,
+  consume,
+  offsets,
   // broker, topics, produce, consume ... plug in here.
 ];

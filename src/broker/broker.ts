@@ -1,0 +1,165 @@
+/**
+ * The broker's core, callable in process: a data dir, its topics and
+ * partitions, the background passes, and `handle(request)`, which dispatches
+ * by the handler table. The TCP server (server.ts) is a thin adapter over it;
+ * the embedded broker (embedded.ts) starts both.
+ *
+ * Lifecycle: `Broker.open` → `handle` any number of times, concurrently →
+ * `beginShutdown` (long polls answer now) → `close` (stops the passes,
+ * flushes and closes every log). `handle` never rejects: any failure becomes
+ * an error response.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { type Clock, type Logger, consoleLogger, systemClock } from '../log/index.js';
+import {
+  type ApiName,
+  type Request,
+  type RequestBody,
+  type Response,
+  type ResponseBody,
+  toProtocolError,
+} from '../protocol/index.js';
+import {
+  BackgroundPasses,
+  type CleanerSummary,
+  type PassSummary,
+  type Timers,
+} from './background.js';
+import { type BrokerConfig, type BrokerConfigInput, resolveBrokerConfig } from './config.js';
+import { type BrokerMeta, loadOrCreateMeta, lockDataDir } from './data-dir.js';
+import { HANDLERS } from './handlers/index.js';
+import type { BrokerContext, Handler, RequestContext } from './handlers/index.js';
+import { TopicManager } from './topics.js';
+
+export interface BrokerOptions {
+  dataDir: string;
+  /** Kafka's names: broker settings and broker-wide topic defaults (`log.retention.ms`). */
+  config?: BrokerConfigInput;
+  /** Default: plain lines on stderr from 'info' up. */
+  logger?: Logger;
+  clock?: Clock;
+  /** For tests: drive the retention and cleaner schedule by hand. */
+  timers?: Timers;
+}
+
+export class Broker implements BrokerContext {
+  listener: { host: string; port: number } | undefined;
+  private stopping = false;
+  private closed: Promise<void> | undefined;
+  private readonly shutdownListeners = new Set<() => void>();
+
+  private constructor(
+    readonly dataDir: string,
+    readonly meta: BrokerMeta,
+    readonly config: BrokerConfig,
+    readonly topics: TopicManager,
+    readonly logger: Logger,
+    readonly clock: Clock,
+    private readonly background: BackgroundPasses,
+    private readonly unlock: () => void,
+  ) {}
+
+  static async open(options: BrokerOptions): Promise<Broker> {
+    if (typeof options?.dataDir !== 'string' || options.dataDir === '')
+      throw new TypeError('dataDir must be a non-empty string');
+    const dataDir = resolve(options.dataDir);
+    const config = resolveBrokerConfig(options.config);
+    const logger = options.logger ?? consoleLogger('info');
+    const clock = options.clock ?? systemClock;
+    mkdirSync(dataDir, { recursive: true });
+    const unlock = lockDataDir(dataDir);
+    try {
+      const meta = loadOrCreateMeta(dataDir, config.settings['broker.id']);
+      const topics = await TopicManager.open({ dataDir, config, logger, clock });
+      topics.effectiveConfig({}); // the broker-wide topic defaults must hold on their own
+      const background = new BackgroundPasses(() => topics.partitions(), logger, options.timers);
+      const broker = new Broker(dataDir, meta, config, topics, logger, clock, background, unlock);
+      const s = config.settings;
+      background.start(
+        s['log.retention.check.interval.ms'],
+        s['log.cleaner.enable'] ? s['log.cleaner.backoff.ms'] : undefined,
+      );
+      const count = topics.list().length;
+      logger.info(
+        `broker ${meta.brokerId} of cluster ${meta.clusterId} opened ${dataDir}: ${count} topic(s), ` +
+          `${topics.partitions().length} partition(s)`,
+      );
+      return broker;
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  // #region handle
+  /** Answers one request: its response, or an error response. Never rejects. */
+  async handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
+    const { correlationId } = request;
+    try {
+      if (this.closed !== undefined) throw new Error('the broker is closed');
+      const handler = HANDLERS[request.api] as Handler<ApiName>;
+      const body = await handler(this, request.body as RequestBody<ApiName>, ctx);
+      return { correlationId, body } as Response;
+    } catch (err) {
+      const error = toProtocolError(err);
+      if (error.name === 'UNKNOWN_SERVER_ERROR')
+        this.logger.error(`${request.api} failed: ${describe(err)}`);
+      return { correlationId, error };
+    }
+  }
+  // #endregion handle
+
+  /** In process: one API call, its response body, or the error response's `ProtocolError` thrown. */
+  async call<A extends ApiName>(api: A, body: RequestBody<A>): Promise<ResponseBody<A>> {
+    const request = { api, version: 0, correlationId: 0, body } as Request;
+    const response = await this.handle(request);
+    if (response.error !== undefined) throw response.error;
+    return response.body as ResponseBody<A>;
+  }
+
+  get shuttingDown(): boolean {
+    return this.stopping;
+  }
+
+  onShutdown(fn: () => void): () => void {
+    this.shutdownListeners.add(fn);
+    return () => this.shutdownListeners.delete(fn);
+  }
+
+  /** Long polls answer now with what they have; nothing else changes. */
+  beginShutdown(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const fn of [...this.shutdownListeners]) fn();
+  }
+
+  /** One retention pass over every partition now (also runs on its schedule). */
+  runRetention(now?: number): Promise<PassSummary | undefined> {
+    return this.background.retention(now);
+  }
+
+  /** One cleaner pass over every compacted partition now (also runs on its schedule). */
+  runCleaner(): Promise<CleanerSummary | undefined> {
+    return this.background.cleaner();
+  }
+
+  /** Stops the passes, then flushes and closes every log. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.beginShutdown();
+      try {
+        await this.background.stop();
+        await this.topics.close();
+        this.logger.info(`broker ${this.meta.brokerId} closed ${this.dataDir}`);
+      } finally {
+        this.unlock();
+      }
+    })();
+    return this.closed;
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}

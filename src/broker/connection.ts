@@ -1,0 +1,180 @@
+/**
+ * One client connection: bytes in → frames → requests → the core → responses
+ * → bytes out. Never sees a log; knows only `Broker.handle`.
+ *
+ * - Pipelining: requests start one after another in arrival order (so a
+ *   pipelined CreateTopics then Produce, or two Produces, keep their order);
+ *   a fetch that long-polls lets the next request start while it waits.
+ *   Responses are written strictly in request order: a finished response
+ *   waits behind an earlier one still being worked on.
+ * - Bad input (docs/protocol.md): a bad request that has a correlation id gets
+ *   an error response and the connection stays; a frame too large, or one
+ *   with no readable correlation id, closes the connection at once.
+ * - Flow: past `queued.max.requests` in flight, or while the socket's write
+ *   buffer is full, the connection stops reading.
+ * - Idle: with nothing in flight for `connections.max.idle.ms`, it closes
+ *   (also a client stalled inside a frame).
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/index.js';
+import {
+  FrameDecoder,
+  ProtocolError,
+  type Request,
+  type Response,
+  decodeRequest,
+  encodeResponseFrame,
+} from '../protocol/index.js';
+import type { Broker } from './broker.js';
+
+interface Slot {
+  frame: Buffer | undefined;
+}
+
+export interface ConnectionOptions {
+  maxFrameBytes: number;
+  idleMs: number;
+  maxInFlight: number;
+  logger: Logger;
+}
+
+export class Connection {
+  private readonly decoder: FrameDecoder;
+  private readonly slots: Slot[] = [];
+  private chain: Promise<unknown> = Promise.resolve();
+  private draining = false;
+  private ended: Promise<void>;
+  readonly peer: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly broker: Broker,
+    private readonly options: ConnectionOptions,
+  ) {
+    this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.setNoDelay(true);
+    socket.setTimeout(options.idleMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.updateFlow());
+    socket.on('timeout', () => this.onIdle());
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err) => options.logger.debug(`connection ${this.peer}: ${err.message}`));
+  }
+
+  // #region read
+  private onData(chunk: Buffer): void {
+    if (this.draining || this.socket.destroyed) return;
+    const { frames, error } = this.decoder.push(chunk);
+    for (const body of frames) if (!this.accept(body)) return;
+    if (error !== undefined) return this.abort(error.message);
+    this.updateFlow();
+  }
+
+  /** Takes one frame body; false when the connection had to close. */
+  private accept(body: Buffer): boolean {
+    const decoded = decodeRequest(body);
+    if (!decoded.ok && decoded.fatal) {
+      this.abort(decoded.error.message);
+      return false;
+    }
+    const slot: Slot = { frame: undefined };
+    this.slots.push(slot);
+    if (!decoded.ok) {
+      slot.frame = this.encode({ correlationId: decoded.correlationId, error: decoded.error });
+      this.writeReady();
+      return true;
+    }
+    const request = decoded.request;
+    const run = () => this.run(request, slot);
+    this.chain = this.chain.then(run, run); // one failure must not stall the requests behind it
+    return true;
+  }
+
+  /** Runs a request; resolves when the next may start (done, or parked in a long poll). */
+  private run(request: Request, slot: Slot): Promise<unknown> {
+    let parked!: () => void;
+    const parkedNow = new Promise<void>((resolve) => (parked = resolve));
+    const done = this.broker.handle(request, { parked }).then((response) => {
+      slot.frame = this.encode(response);
+      this.writeReady();
+    });
+    return Promise.race([done, parkedNow]);
+  }
+  // #endregion read
+
+  // #region write
+  private encode(response: Response): Buffer {
+    try {
+      return encodeResponseFrame(response);
+    } catch (err) {
+      this.options.logger.error(`could not encode a response: ${(err as Error).message}`);
+      const error = new ProtocolError('UNKNOWN_SERVER_ERROR', 'the response could not be encoded');
+      return encodeResponseFrame({ correlationId: response.correlationId, error });
+    }
+  }
+
+  /** Writes every finished response at the head of the queue, in request order. */
+  private writeReady(): void {
+    if (this.socket.destroyed) return;
+    let wrote = false;
+    while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
+      if (!wrote) this.socket.cork();
+      wrote = true;
+      this.socket.write(this.slots.shift()!.frame!);
+    }
+    if (wrote) this.socket.uncork();
+    this.updateFlow();
+  }
+  // #endregion write
+
+  private updateFlow(): void {
+    if (this.socket.destroyed) return;
+    if (this.draining && this.slots.length === 0) {
+      this.socket.end();
+      return;
+    }
+    const stop =
+      this.draining ||
+      this.slots.length >= this.options.maxInFlight ||
+      this.socket.writableNeedDrain;
+    if (stop) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  private onIdle(): void {
+    if (this.slots.length > 0) return; // a long poll is not idleness
+    const partial =
+      this.decoder.bufferedBytes > 0
+        ? ` (${this.decoder.bufferedBytes} bytes of a frame stalled)`
+        : '';
+    this.options.logger.info(
+      `closing connection ${this.peer}: idle for ${this.options.idleMs} ms${partial}`,
+    );
+    this.socket.destroy();
+  }
+
+  private onEnd(): void {
+    // The client sent its last byte; answer what is in flight, then close.
+    const cut = this.decoder.end();
+    if (cut !== undefined) this.options.logger.debug(`connection ${this.peer}: ${cut.message}`);
+    this.drain();
+  }
+
+  private abort(why: string): void {
+    this.options.logger.warn(`closing connection ${this.peer}: ${why}`);
+    this.socket.destroy();
+  }
+
+  /** Stops reading, answers what is in flight, then ends the connection. */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.updateFlow();
+    return this.ended;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The files a broker keeps at the top of its data dir, beside the partition
+ * directories:
+ *
+ *   meta.properties   broker.id, cluster.id, version (Kafka's file and keys)
+ *   topics.json       the topics, their partition counts and config overrides
+ *   .lock             the pid of the broker using the dir
+ *
+ * Every write is atomic: a temporary file, fsync, rename, fsync the directory,
+ * so a crash leaves the old file or the new one, never half of either.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+export const META_FILE = 'meta.properties';
+export const TOPICS_FILE = 'topics.json';
+export const LOCK_FILE = '.lock';
+const META_VERSION = 1;
+const TOPICS_VERSION = 1;
+
+export interface BrokerMeta {
+  brokerId: number;
+  clusterId: string;
+}
+
+/** A topic as recorded: its partition count and the configs set on it (Kafka's keys, as text). */
+export interface TopicRecord {
+  partitions: number;
+  configs: Record<string, string>;
+}
+
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, text);
+  const fd = openSync(tmp, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dir = openSync(join(path, '..'), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+function readIfExists(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Reads meta.properties, or writes a new one (a fresh cluster id) when there is none. */
+export function loadOrCreateMeta(dataDir: string, brokerId: number): BrokerMeta {
+  const path = join(dataDir, META_FILE);
+  const text = readIfExists(path);
+  if (text === undefined) {
+    const clusterId = randomBytes(16).toString('base64url');
+    const lines = ['#samsa broker metadata', `version=${META_VERSION}`];
+    lines.push(`broker.id=${brokerId}`, `cluster.id=${clusterId}`, '');
+    writeFileAtomic(path, lines.join('\n'));
+    return { brokerId, clusterId };
+  }
+  const props = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^#=\s][^=]*?)\s*=\s*(.*?)\s*$/.exec(line);
+    if (m) props.set(m[1]!, m[2]!);
+  }
+  const id = Number(props.get('broker.id'));
+  const clusterId = props.get('cluster.id');
+  if (!Number.isSafeInteger(id) || clusterId === undefined || clusterId === '')
+    throw new Error(`${path} is damaged: it needs broker.id and cluster.id`);
+  if (id !== brokerId)
+    throw new Error(`${path} says broker.id=${id}, but this broker is configured as ${brokerId}`);
+  return { brokerId: id, clusterId };
+}
+
+export function loadTopics(dataDir: string): Map<string, TopicRecord> {
+  const text = readIfExists(join(dataDir, TOPICS_FILE));
+  const topics = new Map<string, TopicRecord>();
+  if (text === undefined) return topics;
+  const parsed = JSON.parse(text) as { version: number; topics: Record<string, TopicRecord> };
+  if (parsed.version !== TOPICS_VERSION)
+    throw new Error(`${TOPICS_FILE} has version ${parsed.version}; this broker reads version 1`);
+  for (const [name, record] of Object.entries(parsed.topics)) topics.set(name, record);
+  return topics;
+}
+
+export function saveTopics(dataDir: string, topics: ReadonlyMap<string, TopicRecord>): void {
+  const record = { version: TOPICS_VERSION, topics: Object.fromEntries(topics) };
+  writeFileAtomic(join(dataDir, TOPICS_FILE), JSON.stringify(record, null, 2) + '\n');
+}
+
+// Dirs held by brokers in this process: a pid check cannot tell two of them apart.
+const heldHere = new Set<string>();
+
+/**
+ * Claims the data dir for this broker: refuses one whose `.lock` names a live
+ * process (two brokers writing one log would corrupt it). A lock left by a
+ * killed broker names a dead pid and is taken over.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  const path = join(dataDir, LOCK_FILE);
+  const pid = Number(readIfExists(path)?.trim());
+  const inUse =
+    heldHere.has(dataDir) ||
+    (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid));
+  if (inUse) throw new Error(`data dir ${dataDir} is in use by another broker (pid ${pid})`);
+  writeFileSync(path, `${process.pid}\n`);
+  heldHere.add(dataDir);
+  return () => {
+    heldHere.delete(dataDir);
+    rmSync(path, { force: true });
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The embedded broker: a core and a TCP server in this process, in
+ * milliseconds, for a test suite or a script.
+ *
+ *   const broker = await startBroker({ port: 0 });
+ *   // clients connect to broker.host:broker.port; in-process code may use broker.broker
+ *   await broker.close();
+ *
+ * Without `dataDir` it makes a fresh temporary directory and removes it on close.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Clock, type LogLevel, consoleLogger, type Logger } from '../log/index.js';
+import type { Timers } from './background.js';
+import { Broker } from './broker.js';
+import type { BrokerConfigInput } from './config.js';
+import { BrokerServer } from './server.js';
+
+export interface StartBrokerOptions {
+  /** Where the topics live; default a fresh temporary directory, removed on close. */
+  dataDir?: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port (read it from the result). */
+  port?: number;
+  /** Default 'warn' (an embedded broker stays quiet); ignored when `logger` is given. */
+  logLevel?: LogLevel;
+  logger?: Logger;
+  /** Kafka's names, e.g. { 'num.partitions': 3, 'log.retention.ms': 60000 }. */
+  config?: BrokerConfigInput;
+  clock?: Clock;
+  timers?: Timers;
+}
+
+export interface RunningBroker {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** The core, for in-process use (`broker.call('CreateTopics', ...)`). */
+  readonly broker: Broker;
+  /** Stops accepting, finishes in-flight requests, flushes and closes the logs (and removes a temp dir). */
+  close(): Promise<void>;
+}
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const temporary = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'samsa-broker-'));
+  const logger = options.logger ?? consoleLogger(options.logLevel ?? 'warn');
+  const cleanUp = () => {
+    if (temporary) rmSync(dataDir, { recursive: true, force: true });
+  };
+  let broker: Broker;
+  let server: BrokerServer;
+  try {
+    broker = await Broker.open({
+      dataDir,
+      config: options.config,
+      logger,
+      clock: options.clock,
+      timers: options.timers,
+    });
+  } catch (err) {
+    cleanUp();
+    throw err;
+  }
+  try {
+    server = await BrokerServer.listen(broker, { host: options.host, port: options.port ?? 0 });
+  } catch (err) {
+    await broker.close();
+    cleanUp();
+    throw err;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    host: server.host,
+    port: server.port,
+    dataDir,
+    broker,
+    close: () => (closing ??= server.close().finally(cleanUp)),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * What a handler sees of the broker, and the shape every handler has. A
+ * handler is a function from a request body to a response body; it reports a
+ * per-item failure as an `errorCode` in the body, and throws only when the
+ * request as a whole fails (the broker then answers with an error response).
+ */
+import type { Clock, Logger } from '../../log/index.js';
+import {
+  type ApiName,
+  ProtocolError,
+  type RequestBody,
+  type ResponseBody,
+  toProtocolError,
+} from '../../protocol/index.js';
+import type { BrokerConfig } from '../config.js';
+import type { BrokerMeta } from '../data-dir.js';
+import type { TopicManager } from '../topics.js';
+
+export interface BrokerContext {
+  readonly meta: BrokerMeta;
+  readonly config: BrokerConfig;
+  readonly topics: TopicManager;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** Where clients reach this broker, once a server listens; undefined in process only. */
+  readonly listener: { host: string; port: number } | undefined;
+  /** True once the broker has begun to stop: long polls answer at once. */
+  readonly shuttingDown: boolean;
+  /** Calls `fn` when the broker begins to stop; returns the unsubscribe. */
+  onShutdown(fn: () => void): () => void;
+}
+
+/** What the transport tells a handler, and lets it tell back. */
+export interface RequestContext {
+  /**
+   * Called by a handler that is about to wait (a long-polling fetch): the
+   * connection may start the next request meanwhile. Requests on a
+   * connection otherwise run one after another, in order.
+   */
+  parked?(): void;
+}
+
+export type Handler<A extends ApiName> = (
+  broker: BrokerContext,
+  body: RequestBody<A>,
+  ctx: RequestContext,
+) => ResponseBody<A> | Promise<ResponseBody<A>>;
+
+/** The error for one item of a response; an unexpected one is logged, since its message says little. */
+export function itemError(broker: BrokerContext, what: string, error: unknown): ProtocolError {
+  const e = toProtocolError(error);
+  if (e.name === 'UNKNOWN_SERVER_ERROR') {
+    const cause = e.cause instanceof Error ? (e.cause.stack ?? e.cause.message) : String(e.cause);
+    broker.logger.error(`${what} failed unexpectedly: ${cause}`);
+  }
+  return e;
+}
+
+export const unknownPartition = (topic: string, index: number) =>
+  new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${index} of topic '${topic}'`);
+
+/** Checks a request's leader epoch against the one epoch this broker has had (0); -1 skips it. */
+export function checkLeaderEpoch(epoch: number | undefined): void {
+  if (epoch === undefined || epoch === -1 || epoch === LEADER_EPOCH) return;
+  if (epoch < LEADER_EPOCH) throw new ProtocolError('FENCED_LEADER_EPOCH');
+  throw new ProtocolError('UNKNOWN_LEADER_EPOCH');
+}
+
+/** With one broker and no elections, every partition stays in its first leader epoch. */
+export const LEADER_EPOCH = 0;

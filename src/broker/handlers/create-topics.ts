@@ -1,0 +1,74 @@
+/**
+ * CreateTopics: each topic on its own (one's failure does not stop the
+ * others). numPartitions -1 takes `num.partitions`; a replication factor
+ * other than -1 or 1 is refused (one broker); explicit assignments must put
+ * each partition 0..n-1 on this broker alone. Configs use Kafka's topic keys.
+ */
+import { type CreateTopicsRequest, ProtocolError } from '../../protocol/index.js';
+import { type BrokerContext, type Handler, itemError } from './context.js';
+
+type TopicRequest = CreateTopicsRequest['topics'][number];
+
+export const createTopics: Handler<'CreateTopics'> = async (broker, body) => {
+  const seen = new Set<string>();
+  const topics = [];
+  for (const t of body.topics) {
+    const duplicate = seen.has(t.name);
+    seen.add(t.name);
+    try {
+      if (duplicate) throw new ProtocolError('INVALID_REQUEST', `topic '${t.name}' is named twice`);
+      const partitions = partitionCount(broker, t);
+      const configs: Record<string, string> = {};
+      for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;
+      await broker.topics.create(t.name, partitions, configs, body.validateOnly === true);
+      topics.push({
+        name: t.name,
+        errorCode: 0,
+        errorMessage: null,
+        numPartitions: partitions,
+        replicationFactor: 1,
+      });
+    } catch (err) {
+      const e = itemError(broker, `creating topic ${t.name}`, err);
+      topics.push({
+        name: t.name,
+        errorCode: e.code,
+        errorMessage: e.message,
+        numPartitions: -1,
+        replicationFactor: -1,
+      });
+    }
+  }
+  return { topics };
+};
+
+function partitionCount(broker: BrokerContext, t: TopicRequest): number {
+  if (t.replicationFactor !== -1 && t.replicationFactor !== 1)
+    throw new ProtocolError(
+      'INVALID_REPLICATION_FACTOR',
+      `replication factor ${t.replicationFactor}: this cluster has one broker`,
+    );
+  if (t.assignments.length === 0) {
+    if (t.numPartitions === -1) return broker.config.settings['num.partitions'];
+    if (t.numPartitions < 1)
+      throw new ProtocolError(
+        'INVALID_PARTITIONS',
+        `a topic needs at least 1 partition, not ${t.numPartitions}`,
+      );
+    return t.numPartitions;
+  }
+  if (t.numPartitions !== -1 || t.replicationFactor !== -1)
+    throw new ProtocolError(
+      'INVALID_REQUEST',
+      'with assignments, numPartitions and replicationFactor must be -1',
+    );
+  const id = broker.meta.brokerId;
+  t.assignments.forEach((a, i) => {
+    if (a.partitionIndex !== i || a.brokerIds.length !== 1 || a.brokerIds[0] !== id)
+      throw new ProtocolError(
+        'INVALID_REQUEST',
+        `assignments must list partitions 0..n-1 in order, each on broker ${id} alone`,
+      );
+  });
+  return t.assignments.length;
+}

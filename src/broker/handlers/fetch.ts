@@ -1,0 +1,110 @@
+/**
+ * Fetch: whole batches from each partition asked for, as the file bytes the
+ * log returns (never decoded), from the one holding fetchOffset.
+ *
+ * Long polling: when fewer than minBytes are ready, the fetch waits up to
+ * maxWaitMs, woken by the partitions it reads (each append calls its
+ * waiters), and answers as soon as minBytes are there. An error answers at
+ * once, as does a broker that is stopping.
+ *
+ * Sizes are soft caps, as in Kafka: the first batch of the first non-empty
+ * partition comes whole even if it is larger, so a consumer always
+ * progresses; after it, a partition's batches are left out if they would
+ * pass partitionMaxBytes or what is left of maxBytes.
+ */
+import type { FetchRequest, FetchResponse } from '../../protocol/index.js';
+import {
+  type BrokerContext,
+  type Handler,
+  checkLeaderEpoch,
+  itemError,
+  unknownPartition,
+} from './context.js';
+
+type PartitionResult = FetchResponse['topics'][number]['partitions'][number];
+const EMPTY = Buffer.alloc(0);
+
+export const fetch: Handler<'Fetch'> = (broker, body, ctx) => {
+  const first = readAll(broker, body);
+  if (first.done || body.maxWaitMs === 0 || broker.shuttingDown) return first.response;
+  ctx.parked?.();
+  return new Promise((resolve) => {
+    const unsubscribe: (() => void)[] = [];
+    let scheduled = false;
+    let finished = false;
+    const finish = (response: FetchResponse) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      for (const u of unsubscribe) u();
+      resolve(response);
+    };
+    // Appends that come in one burst are checked once, after the burst.
+    const check = () => {
+      if (scheduled || finished) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        const again = readAll(broker, body);
+        if (again.done) finish(again.response);
+      });
+    };
+    const timer = setTimeout(() => finish(readAll(broker, body).response), body.maxWaitMs);
+    unsubscribe.push(broker.onShutdown(() => finish(readAll(broker, body).response)));
+    for (const t of body.topics)
+      for (const p of t.partitions)
+        unsubscribe.push(
+          broker.topics.partition(t.name, p.partitionIndex)?.onChange(check) ?? (() => {}),
+        );
+  });
+};
+
+// #region read
+/** One pass over the partitions: what is ready now, and whether that is enough to answer. */
+function readAll(
+  broker: BrokerContext,
+  body: FetchRequest,
+): { response: FetchResponse; done: boolean } {
+  let total = 0;
+  let failed = false;
+  const topics = body.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p): PartitionResult => {
+      const partition = broker.topics.partition(t.name, p.partitionIndex);
+      try {
+        if (partition === undefined) throw unknownPartition(t.name, p.partitionIndex);
+        checkLeaderEpoch(p.currentLeaderEpoch);
+        const log = partition.log;
+        const highWatermark = partition.highWatermark;
+        const limit = Math.min(p.partitionMaxBytes, Math.max(body.maxBytes - total, 0));
+        let records =
+          total > 0 && limit === 0
+            ? EMPTY
+            : log.read(p.fetchOffset, { maxBytes: limit, maxOffset: highWatermark });
+        if (total > 0 && records.length > limit) records = EMPTY; // the soft cap is only for the first
+        total += records.length;
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: 0,
+          highWatermark,
+          lastStableOffset: highWatermark,
+          logStartOffset: log.logStartOffset,
+          records,
+        };
+      } catch (err) {
+        failed = true;
+        const e = itemError(broker, `fetching from ${t.name}-${p.partitionIndex}`, err);
+        return {
+          partitionIndex: p.partitionIndex,
+          errorCode: e.code,
+          highWatermark: -1,
+          lastStableOffset: -1,
+          logStartOffset: -1,
+          records: EMPTY,
+        };
+      }
+    }),
+  }));
+  return { response: { topics }, done: failed || total >= body.minBytes };
+}
+// #endregion read

@@ -1,0 +1,62 @@
+/**
+ * Metadata: this broker, and the topics asked for (nil: all) with their
+ * partitions. One broker leads every partition and is its only replica, so
+ * the in-sync set is `[brokerId]`: that is why acks=-1 ("all") is satisfied
+ * as soon as acks=1 is, until replication exists. Missing topics are created
+ * when the request allows it and so does `auto.create.topics.enable`.
+ */
+import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
+import type { Topic } from '../topics.js';
+import { topicNameProblem } from '../topic-name.js';
+import { type BrokerContext, type Handler, LEADER_EPOCH, itemError } from './context.js';
+
+type TopicMetadata = MetadataResponse['topics'][number];
+
+export const metadata: Handler<'Metadata'> = async (broker, body) => {
+  const { brokerId, clusterId } = broker.meta;
+  const listener = broker.listener;
+  const brokers = listener === undefined ? [] : [{ nodeId: brokerId, ...listener, rack: null }];
+  let topics: TopicMetadata[];
+  if (body.topics === null) {
+    topics = broker.topics.list().map((t) => describeTopic(broker, t));
+  } else {
+    topics = [];
+    for (const { name } of body.topics)
+      topics.push(await lookUp(broker, name, body.allowAutoTopicCreation === true));
+  }
+  return { brokers, clusterId, controllerId: brokerId, topics };
+};
+
+async function lookUp(
+  broker: BrokerContext,
+  name: string,
+  create: boolean,
+): Promise<TopicMetadata> {
+  const missing = (errorCode: number) => ({ errorCode, name, isInternal: false, partitions: [] });
+  if (topicNameProblem(name) !== undefined) return missing(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  try {
+    const topic = create ? await broker.topics.ensure(name) : broker.topics.get(name);
+    if (topic === undefined) return missing(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    return describeTopic(broker, topic);
+  } catch (err) {
+    return missing(itemError(broker, `creating topic ${name}`, err).code);
+  }
+}
+
+function describeTopic(broker: BrokerContext, topic: Topic): TopicMetadata {
+  const id = broker.meta.brokerId;
+  return {
+    errorCode: 0,
+    name: topic.name,
+    isInternal: false,
+    partitions: topic.partitions.map((p) => ({
+      errorCode: 0,
+      partitionIndex: p.index,
+      leaderId: id,
+      leaderEpoch: LEADER_EPOCH,
+      replicaNodes: [id],
+      isrNodes: [id],
+      offlineReplicas: [],
+    })),
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The topics of one broker: which exist, their partitions (each a Log in
+ * `<data-dir>/<topic>-<n>/`) and their config overrides, recorded in
+ * topics.json.
+ *
+ * Invariant: topics.json names exactly the topics served. Creating writes the
+ * record before opening the logs; deleting writes it before removing the
+ * directories (renamed `<topic>-<n>.<id>-delete` first, as Kafka does), so a
+ * crash at any step is finished on the next open. Changes to the set of
+ * topics run one at a time (`exclusive`); reads and appends never wait on them.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Clock, Log, type LogConfig, type Logger, resolveLogConfig } from '../log/index.js';
+import { ProtocolError } from '../protocol/index.js';
+import type { BrokerConfig } from './config.js';
+import { type TopicRecord, loadTopics, saveTopics } from './data-dir.js';
+import { Partition } from './partition.js';
+import { checkTopicName } from './topic-name.js';
+
+export interface Topic {
+  readonly name: string;
+  readonly partitions: readonly Partition[];
+  /** The configs set on this topic (Kafka's keys, as text); the rest are the broker's defaults. */
+  readonly configs: Readonly<Record<string, string>>;
+}
+
+export interface TopicManagerOptions {
+  dataDir: string;
+  config: BrokerConfig;
+  logger: Logger;
+  clock: Clock;
+}
+
+export class TopicManager {
+  private readonly topics = new Map<string, Topic>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly options: TopicManagerOptions) {}
+
+  /** Opens every recorded topic's logs and finishes any deletion a crash interrupted. */
+  static async open(options: TopicManagerOptions): Promise<TopicManager> {
+    const manager = new TopicManager(options);
+    const records = loadTopics(options.dataDir);
+    manager.removeLeftovers(records);
+    await Promise.all(
+      [...records].map(async ([name, record]) => {
+        manager.topics.set(name, await manager.openTopic(name, record));
+      }),
+    );
+    return manager;
+  }
+
+  get(name: string): Topic | undefined {
+    return this.topics.get(name);
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.topics.get(topic)?.partitions[index];
+  }
+
+  /** Every topic, by name. */
+  list(): Topic[] {
+    return [...this.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  partitions(): Partition[] {
+    return this.list().flatMap((t) => [...t.partitions]);
+  }
+
+  /** The topic's log config: its overrides over the broker's defaults over the log's. */
+  effectiveConfig(configs: Readonly<Record<string, string>>): LogConfig {
+    return resolveLogConfig({ ...this.options.config.topicDefaults, ...configs } as never);
+  }
+
+  /**
+   * Creates a topic (refusing an illegal name, an existing topic, a bad count or
+   * config); with `validateOnly`, only checks. Throws `ProtocolError`/`LogError`.
+   */
+  create(name: string, partitions: number, configs: Record<string, string>, validateOnly = false) {
+    return this.exclusive(async () => {
+      checkTopicName(name);
+      if (this.topics.has(name))
+        throw new ProtocolError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+      if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 100_000)
+        throw new ProtocolError(
+          'INVALID_PARTITIONS',
+          `a topic needs 1 to 100000 partitions, not ${partitions}`,
+        );
+      this.effectiveConfig(configs); // throws INVALID_CONFIG naming the bad key
+      if (validateOnly) return undefined;
+      const record: TopicRecord = { partitions, configs };
+      this.save(new Map([...this.records(), [name, record]]));
+      const topic = await this.openTopic(name, record);
+      this.topics.set(name, topic);
+      const set = Object.keys(configs).length === 0 ? '' : ` (${formatConfigs(configs)})`;
+      this.options.logger.info(`created topic ${name} with ${partitions} partition(s)${set}`);
+      return topic;
+    });
+  }
+
+  /** Creates `name` with the broker's defaults if it is missing and auto-creation is on. */
+  async ensure(name: string): Promise<Topic | undefined> {
+    const existing = this.topics.get(name);
+    if (existing !== undefined) return existing;
+    checkTopicName(name);
+    if (!this.options.config.settings['auto.create.topics.enable']) return undefined;
+    try {
+      return await this.create(name, this.options.config.settings['num.partitions'], {});
+    } catch (err) {
+      // Another request created it first: fine.
+      if (err instanceof ProtocolError && err.name === 'TOPIC_ALREADY_EXISTS')
+        return this.topics.get(name);
+      throw err;
+    }
+  }
+
+  delete(name: string) {
+    return this.exclusive(async () => {
+      const topic = this.topics.get(name);
+      if (topic === undefined)
+        throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `no topic '${name}'`);
+      const rest = this.records();
+      rest.delete(name);
+      this.save(rest);
+      this.topics.delete(name);
+      await Promise.all(topic.partitions.map((p) => p.close()));
+      for (const p of topic.partitions) this.removeDir(p.name);
+      this.options.logger.info(
+        `deleted topic ${name} and its ${topic.partitions.length} partition(s)`,
+      );
+    });
+  }
+
+  /** Replaces the topic's configs (keys left out return to the defaults) and reopens its logs. */
+  alterConfigs(name: string, configs: Record<string, string>, validateOnly = false) {
+    return this.exclusive(async () => {
+      const topic = this.topics.get(name);
+      if (topic === undefined)
+        throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `no topic '${name}'`);
+      const config = this.effectiveConfig(configs);
+      if (validateOnly) return;
+      const records = this.records();
+      records.set(name, { partitions: topic.partitions.length, configs });
+      this.save(records);
+      this.topics.set(name, { ...topic, configs });
+      await Promise.all(topic.partitions.map((p) => p.reopen(() => this.openLog(p.name, config))));
+      this.options.logger.info(
+        `changed the configs of topic ${name}: ${formatConfigs(configs) || 'all defaults'}`,
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await Promise.all(this.partitions().map((p) => p.close()));
+  }
+
+  private async openTopic(name: string, record: TopicRecord): Promise<Topic> {
+    const config = this.effectiveConfig(record.configs);
+    const partitions = await Promise.all(
+      Array.from({ length: record.partitions }, async (_, i) => {
+        return new Partition(name, i, await this.openLog(`${name}-${i}`, config));
+      }),
+    );
+    return { name, partitions, configs: record.configs };
+  }
+
+  private openLog(dirName: string, config: LogConfig): Promise<Log> {
+    const { dataDir, logger, clock } = this.options;
+    return Log.open(join(dataDir, dirName), config, { logger, clock });
+  }
+
+  private records(): Map<string, TopicRecord> {
+    const records = new Map<string, TopicRecord>();
+    for (const t of this.topics.values())
+      records.set(t.name, { partitions: t.partitions.length, configs: { ...t.configs } });
+    return records;
+  }
+
+  private save(records: ReadonlyMap<string, TopicRecord>): void {
+    saveTopics(this.options.dataDir, records);
+  }
+
+  /** Renames first, so a crash mid-removal leaves a `-delete` dir that the next open removes. */
+  private removeDir(dirName: string): void {
+    const from = join(this.options.dataDir, dirName);
+    const to = `${from}.${randomBytes(6).toString('hex')}-delete`;
+    try {
+      renameSync(from, to);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    rmSync(to, { recursive: true, force: true });
+  }
+
+  /** Removes `-delete` dirs, and partition dirs of topics no longer recorded (a deletion cut short). */
+  private removeLeftovers(records: ReadonlyMap<string, TopicRecord>): void {
+    for (const entry of readdirSync(this.options.dataDir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const path = join(this.options.dataDir, entry.name);
+      if (entry.name.endsWith('-delete')) {
+        rmSync(path, { recursive: true, force: true });
+        continue;
+      }
+      const m = /^(.+)-(\d+)$/.exec(entry.name);
+      if (m === null) continue;
+      const record = records.get(m[1]!);
+      if (record !== undefined && Number(m[2]) < record.partitions) continue;
+      this.options.logger.warn(
+        `removing ${path}: its topic was deleted (the deletion was cut short)`,
+      );
+      this.removeDir(entry.name);
+    }
+  }
+
+  /** Runs changes to the set of topics one at a time, in call order. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function formatConfigs(configs: Record<string, string>): string {
+  return Object.entries(configs)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}

@@ -1,0 +1,54 @@
+/**
+ * The client's own errors. Everything the broker or the network causes is a
+ * `ProtocolError` (Kafka's codes, with `retriable`); these are the few that
+ * are the caller's doing, with a stable `code`.
+ */
+import { ProtocolError } from '../protocol/index.js';
+
+export const ClientErrorCode = {
+  CLOSED: 'CLIENT_CLOSED',
+  TIMEOUT: 'CLIENT_TIMEOUT',
+  CONCURRENT_READ: 'CLIENT_CONCURRENT_READ',
+  NO_OFFSET: 'CLIENT_NO_OFFSET',
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/** A producer, consumer, admin or connection used after `close()`, or a wait that ran out. */
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  readonly retriable = false;
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** NETWORK_EXCEPTION (13, retriable): the connection failed before the response arrived. */
+export function networkError(message: string, cause?: unknown): ProtocolError {
+  return new ProtocolError('NETWORK_EXCEPTION', message, { cause });
+}
+
+/** Whether an error may go away if the same request is sent again. */
+export function isRetriable(error: unknown): boolean {
+  return error instanceof ProtocolError && error.retriable;
+}
+
+/** The errors after which the client must learn the partition's leader again. */
+export function needsMetadataRefresh(error: unknown): boolean {
+  if (!(error instanceof ProtocolError)) return false;
+  return (
+    error.name === 'NOT_LEADER_OR_FOLLOWER' ||
+    error.name === 'UNKNOWN_TOPIC_OR_PARTITION' ||
+    error.name === 'LEADER_NOT_AVAILABLE' ||
+    error.name === 'FENCED_LEADER_EPOCH' ||
+    error.name === 'NETWORK_EXCEPTION'
+  );
+}
+
+/** Resolves after `ms` milliseconds (the timer does not hold the process open). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

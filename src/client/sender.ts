@@ -1,0 +1,266 @@
+/**
+ * The producer's sender: takes ready batches from the accumulator, groups
+ * them by leader into Produce requests (one batch per partition per request,
+ * at most `max.request.size` bytes), keeps at most
+ * `max.in.flight.requests.per.connection` requests in flight per broker, and
+ * settles each batch from its partition's answer.
+ *
+ * Retries: a batch that fails with a retriable error (the broker's flag, or
+ * the network) goes back to the head of its queue after `retry.backoff.ms`,
+ * until `retries` attempts or `delivery.timeout.ms` since it was created;
+ * errors about leadership make the topic's metadata stale first. Anything
+ * not retriable fails the batch's sends at once.
+ *
+ * Ordering: with more than one request in flight, a retried batch may land
+ * after a later one of the same partition (Kafka without idempotence does
+ * the same); `maxInFlightRequestsPerConnection: 1` keeps strict order.
+ */
+import { ProtocolError, type ProduceResponse } from '../protocol/index.js';
+import type { Batch, PartitionQueue, RecordAccumulator } from './accumulator.js';
+import type { Cluster } from './cluster.js';
+import type { Connection } from './connection.js';
+import { ClientError, ClientErrorCode, isRetriable, needsMetadataRefresh } from './errors.js';
+
+export interface SenderOptions {
+  acks: -1 | 0 | 1;
+  maxInFlight: number;
+  maxRequestSize: number;
+  retries: number;
+  retryBackoffMs: number;
+  deliveryTimeoutMs: number;
+  requestTimeoutMs: number;
+  compression: 'none' | 'gzip';
+}
+
+export class Sender {
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private readonly refreshing = new Set<string>();
+  /** Flushes and closes under way: everything is ready at once. */
+  flushing = 0;
+
+  constructor(
+    private readonly accumulator: RecordAccumulator,
+    private readonly cluster: Cluster,
+    private readonly options: SenderOptions,
+    private readonly release: (bytes: number) => void,
+    private readonly lingerMs: number,
+  ) {}
+
+  /** Drains at the end of this tick: sends made in the same tick share batches. */
+  wake(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Drains at `at` (ms since the epoch) unless a drain is due earlier. */
+  wakeAt(at: number): void {
+    if (at >= this.timerAt) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timerAt = Infinity;
+        this.timer = undefined;
+        this.drain();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+
+  // #region drain
+  drain(): void {
+    const now = Date.now();
+    const byLeader = new Map<Connection, PartitionQueue[]>();
+    let nextAt = Infinity;
+    for (const queue of this.accumulator.queues.values()) {
+      const head = queue.batches[0];
+      if (head === undefined || head.sent) continue;
+      if (now - head.createdAt >= this.options.deliveryTimeoutMs) {
+        this.expire(queue, now);
+        continue;
+      }
+      if (!this.accumulator.isReady(head, now, this.flushing > 0)) {
+        nextAt = Math.min(
+          nextAt,
+          head.retryAt > now ? head.retryAt : head.createdAt + this.lingerMs,
+        );
+        continue;
+      }
+      const leader = this.leader(queue);
+      if (leader === undefined) continue;
+      let list = byLeader.get(leader);
+      if (list === undefined) byLeader.set(leader, (list = []));
+      list.push(queue);
+    }
+    for (const [connection, queues] of byLeader) this.sendTo(connection, queues, now);
+    if (nextAt < Infinity) this.wakeAt(nextAt);
+  }
+
+  /** The leader's connection from cached metadata; a refresh (then a drain) when it is stale or unknown. */
+  private leader(queue: PartitionQueue): Connection | undefined {
+    const topic = this.cluster.topic(queue.topic);
+    if (!(topic instanceof Promise)) {
+      const leader = topic.partitions[queue.partition]?.leader ?? -1;
+      if (leader >= 0) {
+        try {
+          return this.cluster.connectionToNode(leader);
+        } catch {
+          // not in the metadata: refresh below
+        }
+      }
+      this.cluster.markStale(queue.topic);
+    }
+    if (!this.refreshing.has(queue.topic)) {
+      this.refreshing.add(queue.topic);
+      const again = () => {
+        this.refreshing.delete(queue.topic);
+        this.wakeAt(Date.now() + this.options.retryBackoffMs);
+      };
+      Promise.resolve(this.cluster.topic(queue.topic)).then(again, (error: unknown) => {
+        this.failQueueIfFinal(queue, error);
+        again();
+      });
+    }
+    return undefined;
+  }
+
+  /** Fills requests with one ready batch per partition each, while the connection has room. */
+  private sendTo(connection: Connection, queues: PartitionQueue[], now: number): void {
+    const flushing = this.flushing > 0;
+    while (connection.inFlight < this.options.maxInFlight) {
+      const batches: Batch[] = [];
+      let size = 0;
+      for (const queue of queues) {
+        const batch = queue.batches[0];
+        if (batch === undefined || batch.sent || !this.accumulator.isReady(batch, now, flushing))
+          continue;
+        const bytes = batch.bytes(this.options.compression).length;
+        if (batches.length > 0 && size + bytes > this.options.maxRequestSize) break;
+        size += bytes;
+        batches.push(batch);
+        queue.batches.shift();
+        batch.sent = true;
+        batch.attempts += 1;
+      }
+      if (batches.length === 0) return;
+      this.produce(connection, batches, now);
+    }
+  }
+  // #endregion drain
+
+  // #region produce
+  private produce(connection: Connection, batches: Batch[], now: number): void {
+    const topics = new Map<string, { partitionIndex: number; records: Buffer }[]>();
+    for (const batch of batches) {
+      let list = topics.get(batch.topic);
+      if (list === undefined) topics.set(batch.topic, (list = []));
+      list.push({
+        partitionIndex: batch.partition,
+        records: batch.bytes(this.options.compression),
+      });
+    }
+    const body = {
+      acks: this.options.acks,
+      timeoutMs: this.options.requestTimeoutMs,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    };
+    const noResponse = this.options.acks === 0;
+    connection.request('Produce', body, { noResponse }).then(
+      (response) => {
+        for (const batch of batches) this.settle(batch, response, now);
+        this.drain();
+      },
+      (error: unknown) => {
+        for (const batch of batches) this.failed(batch, error as Error, now);
+        this.drain();
+      },
+    );
+  }
+
+  private settle(batch: Batch, response: ProduceResponse | undefined, now: number): void {
+    if (response === undefined) return this.done(batch, () => batch.complete(-1));
+    const answer = response.topics
+      .find((t) => t.name === batch.topic)
+      ?.partitions.find((p) => p.partitionIndex === batch.partition);
+    if (answer === undefined) {
+      const error = new ProtocolError(
+        'UNKNOWN_SERVER_ERROR',
+        `the Produce response has no answer for ${batch.topic}-${batch.partition}`,
+      );
+      return this.done(batch, () => batch.fail(error));
+    }
+    if (answer.errorCode === 0) return this.done(batch, () => batch.complete(answer.baseOffset));
+    const error = ProtocolError.fromCode(answer.errorCode, answer.errorMessage ?? undefined);
+    this.failed(batch, error, now);
+  }
+
+  private failed(batch: Batch, error: Error, now: number): void {
+    if (needsMetadataRefresh(error)) this.cluster.markStale(batch.topic);
+    const age = Date.now() - batch.createdAt;
+    if (
+      isRetriable(error) &&
+      batch.attempts <= this.options.retries &&
+      age < this.options.deliveryTimeoutMs
+    ) {
+      batch.sent = false;
+      batch.retryAt = now + this.options.retryBackoffMs;
+      this.requeue(batch);
+      this.wakeAt(batch.retryAt);
+      return;
+    }
+    this.done(batch, () => batch.fail(error));
+  }
+  // #endregion produce
+
+  /** Puts a batch back at the head of its partition's queue, before any batch appended after it. */
+  private requeue(batch: Batch): void {
+    for (const queue of this.accumulator.queues.values()) {
+      if (queue.topic === batch.topic && queue.partition === batch.partition) {
+        queue.batches.unshift(batch);
+        return;
+      }
+    }
+  }
+
+  /** A topic that cannot be produced to (it does not exist, auto-creation is off): its waiting batches fail. */
+  private failQueueIfFinal(queue: PartitionQueue, error: unknown): void {
+    const now = Date.now();
+    for (const batch of queue.batches.splice(0)) {
+      if (isRetriable(error) && now - batch.createdAt < this.options.deliveryTimeoutMs) {
+        queue.batches.push(batch);
+        continue;
+      }
+      this.done(batch, () => batch.fail(error as Error));
+    }
+  }
+
+  /** Kafka's batch expiry: what waited `delivery.timeout.ms` without being sent fails. */
+  private expire(queue: PartitionQueue, now: number): void {
+    while (queue.batches[0] !== undefined && !queue.batches[0].sent) {
+      const batch = queue.batches[0];
+      if (now - batch.createdAt < this.options.deliveryTimeoutMs) break;
+      queue.batches.shift();
+      const error = new ClientError(
+        ClientErrorCode.TIMEOUT,
+        `${batch.records.length} record(s) for ${batch.topic}-${batch.partition} expired: ` +
+          `${now - batch.createdAt} ms passed since the batch was created (delivery.timeout.ms)`,
+      );
+      this.done(batch, () => batch.fail(error));
+    }
+  }
+
+  private done(batch: Batch, settle: () => void): void {
+    settle();
+    this.release(batch.reserved);
+  }
+}
