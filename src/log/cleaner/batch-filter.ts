@@ -30,6 +30,7 @@ import {
   computeBatchCrc,
   readBatchHeader,
   verifyBatch,
+  verifyBatchShape,
   writeInt64,
 } from '../batch-header.js';
 import { CorruptBatchError, UnsupportedCompressionError } from '../errors.js';
@@ -39,8 +40,9 @@ import { type VarintCursor, readVarint, varintSize, writeVarint } from '../varin
 /** One record as the cleaner sees it: what the rule needs, and where its bytes are. */
 export interface RawRecord {
   offset: number;
-  /** The key's bytes as a latin1 string (one character a byte: equal strings, equal bytes); null without a key. */
-  key: string | null;
+  /** The key is body[keyStart, keyStart + keyLength); keyLength is -1 for a record without a key. */
+  keyStart: number;
+  keyLength: number;
   /** A null value. */
   isTombstone: boolean;
   /** The whole record, its length varint included: body[start, end). */
@@ -54,22 +56,31 @@ export interface RawRecord {
   afterDelta: number;
 }
 
-/** A batch opened for filtering. */
-export interface BatchRecords {
+/** A batch checked and opened, its records not yet listed. */
+export interface OpenedBatch {
   /** The batch as it was read. */
   bytes: Buffer;
   header: BatchHeader;
   /** The records section, gunzipped when the batch is gzip. */
   body: Buffer;
-  records: RawRecord[];
   isControl: boolean;
   /** The delete horizon stamped by an earlier pass, if any. */
   deleteHorizon: number | undefined;
 }
 
-/** Checks the one batch in `bytes` (CRC and layout) and lists its records. */
-export function readBatchRecords(bytes: Buffer, at = 0): BatchRecords {
-  verifyBatch(bytes, 0, bytes.length, at);
+/** A batch opened for filtering. */
+export interface BatchRecords extends OpenedBatch {
+  records: RawRecord[];
+}
+
+/**
+ * Checks the one batch in `bytes` (CRC and header) and opens its records
+ * section. `checkCrc` false skips the CRC only, for a batch this pass has
+ * checked already.
+ */
+export function openBatch(bytes: Buffer, at = 0, checkCrc = true): OpenedBatch {
+  if (checkCrc) verifyBatch(bytes, 0, bytes.length, at);
+  else verifyBatchShape(bytes, 0, bytes.length, at);
   const header = readBatchHeader(bytes, 0);
   const compression = header.attributes & Attributes.COMPRESSION_MASK;
   let body = bytes.subarray(RECORDS_POS);
@@ -87,14 +98,53 @@ export function readBatchRecords(bytes: Buffer, at = 0): BatchRecords {
     bytes,
     header,
     body,
-    records: walkRecords(body, header, at),
     isControl: (header.attributes & Attributes.CONTROL) !== 0,
     deleteHorizon: stamped ? header.firstTimestamp : undefined,
   };
 }
 
-function walkRecords(body: Buffer, header: BatchHeader, at: number): RawRecord[] {
+/** Checks the one batch in `bytes` (CRC and layout) and lists its records. */
+export function readBatchRecords(bytes: Buffer, at = 0, checkCrc = true): BatchRecords {
+  const batch = openBatch(bytes, at, checkCrc);
   const records: RawRecord[] = [];
+  walkRecords(batch, at, (r) => {
+    records.push({
+      offset: r.offset,
+      keyStart: r.keyStart,
+      keyLength: r.keyLength,
+      isTombstone: r.isTombstone,
+      start: r.start,
+      end: r.end,
+      attributes: r.attributes,
+      timestampDelta: r.timestampDelta,
+      afterDelta: r.afterDelta,
+    });
+  });
+  return { ...batch, records };
+}
+
+/**
+ * Checks the layout of the batch's records and calls `visit` with each, in
+ * order. To allocate nothing per record, `visit` gets the same object every
+ * time, overwritten: copy what must outlive the call.
+ */
+export function walkRecords(
+  batch: OpenedBatch,
+  at: number,
+  visit: (record: Readonly<RawRecord>) => void,
+): void {
+  const { body, header } = batch;
+  const r: RawRecord = {
+    offset: 0,
+    keyStart: 0,
+    keyLength: -1,
+    isTombstone: false,
+    start: 0,
+    end: 0,
+    attributes: 0,
+    timestampDelta: 0,
+    afterDelta: 0,
+  };
   const cursor: VarintCursor = { value: 0, pos: 0 };
   const corrupt = (what: string) => new CorruptBatchError(`the batch at byte ${at} ${what}`, at);
   for (let i = 0; i < header.recordCount; i++) {
@@ -102,26 +152,28 @@ function walkRecords(body: Buffer, header: BatchHeader, at: number): RawRecord[]
     readVarint(body, cursor, body.length);
     const end = cursor.pos + cursor.value;
     if (cursor.value < 1 || end > body.length) throw corrupt(`has a record ${i} that overruns it`);
-    const attributes = body[cursor.pos++]!;
+    r.start = start;
+    r.end = end;
+    r.attributes = body[cursor.pos++]!;
     readVarint(body, cursor, end);
-    const timestampDelta = cursor.value;
-    const afterDelta = cursor.pos;
+    r.timestampDelta = cursor.value;
+    r.afterDelta = cursor.pos;
     readVarint(body, cursor, end);
-    const offset = header.baseOffset + cursor.value;
+    r.offset = header.baseOffset + cursor.value;
     readVarint(body, cursor, end);
     const keyLength = cursor.value;
     if (keyLength < -1 || cursor.pos + keyLength > end) throw corrupt(`has a bad key length`);
-    const key = keyLength < 0 ? null : body.toString('latin1', cursor.pos, cursor.pos + keyLength);
+    r.keyStart = cursor.pos;
+    r.keyLength = keyLength;
     cursor.pos += Math.max(keyLength, 0);
     readVarint(body, cursor, end);
     const valueLength = cursor.value;
     if (valueLength < -1 || cursor.pos + valueLength > end) throw corrupt(`has a bad value length`);
-    const isTombstone = valueLength < 0;
-    records.push({ offset, key, isTombstone, start, end, attributes, timestampDelta, afterDelta });
+    r.isTombstone = valueLength < 0;
+    visit(r);
     cursor.pos = end;
   }
   if (cursor.pos !== body.length) throw corrupt('has bytes after its last record');
-  return records;
 }
 
 /**

@@ -21,11 +21,14 @@ import {
   rebuildBatch,
 } from './batch-filter.js';
 import { CleanedSegment } from './cleaned-segment.js';
-import type { OffsetMap } from './offset-map.js';
+import { CLEANER_READ_CHUNK, type OffsetMap, crcCheckedByMap } from './offset-map.js';
 import type { Slicer } from './slicer.js';
 
 export interface GroupCleaning {
   map: OffsetMap;
+  /** The offsets [from, to) the map was built over: their batches' CRCs were checked then. */
+  mapFrom: number;
+  mapTo: number;
   now: number;
   /** What a batch is stamped with when a pass first keeps a tombstone in it. */
   deleteHorizon: number;
@@ -46,8 +49,11 @@ export interface GroupOutcome {
 
 // #region rule
 /** Obsolete: a record of the same key sits at a later offset of the dirty part. */
-function isObsolete(record: RawRecord, map: OffsetMap): boolean {
-  return record.key !== null && map.latestOffset(record.key) > record.offset;
+function isObsolete(record: RawRecord, body: Buffer, map: OffsetMap): boolean {
+  return (
+    record.keyLength >= 0 &&
+    map.latestOffset(body, record.keyStart, record.keyLength) > record.offset
+  );
 }
 // #endregion rule
 
@@ -90,8 +96,11 @@ export async function cleanGroup(
   try {
     for (const segment of group) {
       let end = 0;
-      for (const scanned of segment.log.batches(0, { withBytes: true })) {
-        const batch = readBatchRecords(scanned.bytes!, scanned.position);
+      const scan = { withBytes: true, chunkSize: CLEANER_READ_CHUNK };
+      for (const scanned of segment.log.batches(0, scan)) {
+        // Each batch's CRC is checked once a pass: here, or while the map was built.
+        const checkCrc = !crcCheckedByMap(scanned, ctx.mapFrom, ctx.mapTo);
+        const batch = readBatchRecords(scanned.bytes!, scanned.position, checkCrc);
         const isLast = segment === last && scanned.lastOffset === last.lastOffset;
         const out = filterBatch(batch, isLast, ctx, outcome);
         if (out !== batch.bytes) outcome.changed = true;
@@ -136,7 +145,7 @@ function filterBatch(
   }
   const kept: RawRecord[] = [];
   for (const record of batch.records) {
-    if (isObsolete(record, ctx.map) || isExpiredTombstone(record, batch, ctx.now)) {
+    if (isObsolete(record, batch.body, ctx.map) || isExpiredTombstone(record, batch, ctx.now)) {
       if (record.isTombstone) counts.tombstonesRemoved++;
     } else {
       kept.push(record);

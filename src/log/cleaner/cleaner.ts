@@ -109,7 +109,15 @@ async function cleanOnce(log: CleanableLog, options: CompactOptions): Promise<Cl
   const deleteHorizon = Math.min(now + log.config['delete.retention.ms'], Number.MAX_SAFE_INTEGER);
   let aborted = false;
   for (const group of groupSegments(plan.segments, log.config['segment.bytes'])) {
-    const ctx = { map, now, deleteHorizon, slicer, stillHeld: () => log.holdsSegments(group) };
+    const ctx = {
+      map,
+      mapFrom: plan.dirtyStart,
+      mapTo: plan.end,
+      now,
+      deleteHorizon,
+      slicer,
+      stillHeld: () => log.holdsSegments(group),
+    };
     const outcome = await cleanGroup(log.dir, log.segmentOptions, group, ctx);
     if (!outcome || !(await swapGroup(log, group, outcome))) {
       aborted = true;
