@@ -93,10 +93,10 @@ export async function runBroker(
 function nextSteps(address: string, dataDir: string, commands: ReadonlySet<string>): string[] {
   const broker = address === '127.0.0.1:9092' ? '' : ` --broker ${address}`;
   const steps: [string, string][] = [
-    ['topics', `samsa topics create page-views --partitions 3${broker}`],
-    ['produce', `echo hello | samsa produce --topic page-views${broker}`],
-    ['consume', `samsa consume --topic page-views --from-beginning${broker}`],
-    ['dump-log', `samsa dump-log ${dataDir}/page-views-0`],
+    ['topics', `npx samsa topics create page-views --partitions 3${broker}`],
+    ['produce', `echo hello | npx samsa produce --topic page-views${broker}`],
+    ['consume', `npx samsa consume --topic page-views --from-beginning${broker}`],
+    ['dump-log', `npx samsa dump-log ${dataDir}/page-views-0`],
   ];
   const lines = steps.filter(([name]) => commands.has(name)).map(([, line]) => line);
   lines.push(`import { startBroker } from 'samsa' for one inside a test suite`);
