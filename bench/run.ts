@@ -26,6 +26,15 @@ const BENCHMARKS: Readonly<Record<string, BenchEntry>> = {
     summary: 'storage engine: encode, decode, append+fsync, sequential read vs plain fs',
     load: () => import('./log.js'),
   },
+  produce: {
+    summary:
+      'client → broker process: records/s produced (acks=1), round trip p50/p99, vs plain TCP → file',
+    load: () => import('./produce.js'),
+  },
+  consume: {
+    summary: 'the same run as produce; the figure to read is records/s consumed from the beginning',
+    load: () => import('./consume.js'),
+  },
   compaction: {
     summary: 'cleaner: MiB/s cleaning a 1 GiB log (10% live), append p99 with and without a pass',
     load: () => import('./compaction.js'),
