@@ -29,123 +29,16 @@
  * under `node --cpu-prof` to profile the client).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { arch, cpus, loadavg, platform } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { Admin, Consumer, Producer, type ProducerRecord } from '../src/client/index.js';
+import { HELP, type Options, type Phase, parseOptions } from './client-flags.js';
+import { type Cpu, type Measured, summarize } from './client-report.js';
 import { SinkClient, type Spawned, processCpuSeconds } from './client-processes.js';
 import { startBrokerProcess, startSinkProcess } from './client-processes.js';
-import { KiB, MiB, Progress, UsageError, formatBytes, formatCount, formatInt } from './stats.js';
-import { freshTempDir, now, parseIntFlag, percentile, table } from './stats.js';
+import { Progress, formatBytes, formatInt, freshTempDir, now } from './stats.js';
 
-const TARGETS = {
-  produceRecordsPerSec: 1_000_000,
-  consumeRecordsPerSec: 2_000_000,
-  roundTripP50Micros: 100,
-};
 const WARMUP_ROUND_TRIPS = 500;
-
-const HELP = (name: string): string => `usage: npm run bench -- ${name} [flags]
-  --records N          records to produce, then consume (default 1,000,000; 1m works too)
-  --record-bytes R     key + value bytes per record (default 100)
-  --key-bytes K        of which key bytes (default 10)
-  --batch-size B       producer batch.size, and the baseline's chunk size (default 16384; 16k works)
-  --linger-ms MS       producer linger.ms (default 0)
-  --max-in-flight N    producer max.in.flight.requests.per.connection, and the baseline's window (default 5)
-  --send-records N     records per producer.send call (default 1000)
-  --sends-in-flight N  producer.send calls outstanding at once (default 64)
-  --round-trips N      sequential one-record sends timed, and as many sink round trips (default 10,000)
-  --phases LIST        which phases to run, comma-separated (default produce,plain,consume,rtt)
-  --warmup N           records produced to a warm-up topic first (default 50,000; 0 for none)
-  --dir DIR            broker data dir and sink file under DIR (default: the OS temp dir)
-  --keep               keep the files written (default: removed at the end)
-  --broker-node-args=S node flags for the broker process, e.g. --broker-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"
-  --json               print one JSON line with every figure instead of the table
-  --check              exit 1 when a target is missed`;
-
-const PHASES = ['produce', 'plain', 'consume', 'rtt'] as const;
-type Phase = (typeof PHASES)[number];
-
-interface Options {
-  records: number;
-  recordBytes: number;
-  keyBytes: number;
-  batchSize: number;
-  lingerMs: number;
-  maxInFlight: number;
-  sendRecords: number;
-  sendsInFlight: number;
-  roundTrips: number;
-  warmup: number;
-  phases: ReadonlySet<Phase>;
-  dir: string | undefined;
-  keep: boolean;
-  brokerNodeArgs: string[];
-  json: boolean;
-  check: boolean;
-}
-
-function parseOptions(argv: string[]): Options | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      records: { type: 'string' },
-      'record-bytes': { type: 'string' },
-      'key-bytes': { type: 'string' },
-      'batch-size': { type: 'string' },
-      'linger-ms': { type: 'string' },
-      'max-in-flight': { type: 'string' },
-      'send-records': { type: 'string' },
-      'sends-in-flight': { type: 'string' },
-      'round-trips': { type: 'string' },
-      warmup: { type: 'string' },
-      phases: { type: 'string' },
-      dir: { type: 'string' },
-      keep: { type: 'boolean', default: false },
-      'broker-node-args': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      check: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) return undefined;
-  const int = (name: string, fallback: number, min = 1, bytes = false): number =>
-    parseIntFlag(name, (values as Record<string, unknown>)[name] as string | undefined, {
-      fallback,
-      min,
-      bytes,
-    });
-  const o: Options = {
-    records: int('records', 1_000_000),
-    recordBytes: int('record-bytes', 100, 1, true),
-    keyBytes: int('key-bytes', 10, 0, true),
-    batchSize: int('batch-size', 16 * KiB, 1, true),
-    lingerMs: int('linger-ms', 0, 0),
-    maxInFlight: int('max-in-flight', 5),
-    sendRecords: int('send-records', 1000),
-    sendsInFlight: int('sends-in-flight', 64),
-    roundTrips: int('round-trips', 10_000),
-    warmup: int('warmup', 50_000, 0),
-    phases: new Set(
-      (values.phases ?? PHASES.join(',')).split(',').map((p) => {
-        if (!(PHASES as readonly string[]).includes(p))
-          throw new UsageError(`--phases takes ${PHASES.join(', ')}; not '${p}'`);
-        return p as Phase;
-      }),
-    ),
-    dir: values.dir,
-    keep: values.keep,
-    brokerNodeArgs: (values['broker-node-args'] ?? '').split(/\s+/).filter((s) => s !== ''),
-    json: values.json,
-    check: values.check,
-  };
-  if (o.phases.has('consume') && !o.phases.has('produce'))
-    throw new UsageError('--phases: consume needs produce');
-  if (o.keyBytes > o.recordBytes) throw new UsageError('--key-bytes cannot exceed --record-bytes');
-  return o;
-}
 
 // #region phases
 /** `sendRecords` distinct records, reused for every send: the bench measures the client, not its own allocations. */
@@ -222,12 +115,6 @@ async function sinkRoundTrips(sink: SinkClient, n: number): Promise<number[]> {
   return micros;
 }
 
-/** CPU seconds used during one phase: this process (the client) and the server process. */
-interface Cpu {
-  client: number;
-  server: number;
-}
-
 /** Runs `fn`, returning its wall seconds and the CPU seconds of this process and `server`. */
 async function timedWithCpu(
   server: Spawned,
@@ -249,16 +136,6 @@ async function timedWithCpu(
 }
 
 const NO_CPU: Cpu = { client: NaN, server: NaN };
-
-interface Measured {
-  cpu: { produce: Cpu; plainTcp: Cpu; consume: Cpu };
-  produceSeconds: number;
-  sinkSeconds: number;
-  consumeSeconds: number;
-  producerRtt: number[];
-  sinkRtt: number[];
-  load: number[];
-}
 
 async function measure(o: Options, root: string, progress: Progress): Promise<Measured> {
   const processes: Spawned[] = [];
@@ -339,133 +216,6 @@ async function measure(o: Options, root: string, progress: Progress): Promise<Me
   }
 }
 // #endregion phases
-
-// #region report
-function summarize(name: string, o: Options, m: Measured) {
-  const bytes = o.records * o.recordBytes;
-  const rate = (seconds: number, cpu: Cpu) => ({
-    seconds,
-    recordsPerSec: o.records / seconds,
-    mibPerSec: bytes / MiB / seconds,
-    clientCpuSeconds: cpu.client,
-    serverCpuSeconds: cpu.server,
-  });
-  const latency = (micros: number[]) =>
-    micros.length === 0
-      ? { p50Micros: NaN, p99Micros: NaN, maxMicros: NaN }
-      : {
-          p50Micros: percentile(micros, 50),
-          p99Micros: percentile(micros, 99),
-          maxMicros: Math.max(...micros),
-        };
-  const produce = rate(m.produceSeconds, m.cpu.produce);
-  const plainTcp = rate(m.sinkSeconds, m.cpu.plainTcp);
-  const consume = rate(m.consumeSeconds, m.cpu.consume);
-  const producerRtt = latency(m.producerRtt);
-  const sinkRtt = latency(m.sinkRtt);
-  const pass = {
-    produce: produce.recordsPerSec >= TARGETS.produceRecordsPerSec,
-    consume: consume.recordsPerSec >= TARGETS.consumeRecordsPerSec,
-    roundTrip: producerRtt.p50Micros <= TARGETS.roundTripP50Micros,
-  };
-  const json = {
-    bench: name,
-    node: process.version,
-    platform: `${platform()} ${arch()}`,
-    cpus: cpus().length,
-    loadAverage: { before: m.load.slice(0, 3), after: m.load.slice(3) },
-    records: o.records,
-    recordBytes: o.recordBytes,
-    keyBytes: o.keyBytes,
-    payloadBytes: bytes,
-    batchSize: o.batchSize,
-    lingerMs: o.lingerMs,
-    maxInFlight: o.maxInFlight,
-    sendRecords: o.sendRecords,
-    sendsInFlight: o.sendsInFlight,
-    roundTrips: o.roundTrips,
-    phases: { produce, plainTcp, consume, producerRtt, sinkRtt },
-    targets: { ...TARGETS, pass },
-  };
-  const yes = (ok: boolean): string => (ok ? 'yes' : 'NO');
-  const skipped = (n: number, text: string): string => (Number.isNaN(n) ? '-' : text);
-  const us = (n: number): string => skipped(n, `${n.toFixed(0)} µs`);
-  const f = (n: number): string => skipped(n, n.toFixed(1));
-  const count = (n: number): string => skipped(n, formatCount(n));
-  const share = (cpu: number, seconds: number): string =>
-    skipped(cpu / seconds, `${((cpu / seconds) * 100).toFixed(0)}%`);
-  const cpuCells = (r: ReturnType<typeof rate>): string[] => [
-    share(r.clientCpuSeconds, r.seconds),
-    share(r.serverCpuSeconds, r.seconds),
-  ];
-  const rows = [
-    [
-      'produce, acks=1',
-      count(produce.recordsPerSec),
-      f(produce.mibPerSec),
-      ...cpuCells(produce),
-      skipped(
-        produce.mibPerSec / plainTcp.mibPerSec,
-        `${((produce.mibPerSec / plainTcp.mibPerSec) * 100).toFixed(0)}%`,
-      ),
-      `≥ ${formatCount(TARGETS.produceRecordsPerSec)} rec/s`,
-      yes(pass.produce),
-    ],
-    [
-      '  plain TCP → file',
-      count(plainTcp.recordsPerSec),
-      f(plainTcp.mibPerSec),
-      ...cpuCells(plainTcp),
-      '100%',
-    ],
-    [
-      'consume, from the beginning',
-      count(consume.recordsPerSec),
-      f(consume.mibPerSec),
-      ...cpuCells(consume),
-      '',
-      `≥ ${formatCount(TARGETS.consumeRecordsPerSec)} rec/s`,
-      yes(pass.consume),
-    ],
-  ];
-  const rttRows = [
-    [
-      'send 1 record, acks=1',
-      us(producerRtt.p50Micros),
-      us(producerRtt.p99Micros),
-      us(producerRtt.maxMicros),
-      `p50 ≤ ${TARGETS.roundTripP50Micros} µs`,
-      yes(pass.roundTrip),
-    ],
-    [
-      '  plain TCP: 100 B → ack',
-      us(sinkRtt.p50Micros),
-      us(sinkRtt.p99Micros),
-      us(sinkRtt.maxMicros),
-    ],
-  ];
-  const l = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
-  const text = [
-    `samsa ${name} benchmark: ${formatInt(o.records)} records of ${o.recordBytes} B (key ${o.keyBytes} B), ${formatBytes(bytes)} of payload, one partition`,
-    `  broker and sink in their own processes on 127.0.0.1; batch.size ${formatInt(o.batchSize)}, linger.ms ${o.lingerMs}, ` +
-      `max in flight ${o.maxInFlight}, ${o.sendRecords} records per send, ${o.sendsInFlight} sends outstanding`,
-    `  node ${process.version}, ${platform()} ${arch()}, ${cpus().length} CPUs; load average ${l(m.load.slice(0, 3))} before, ${l(m.load.slice(3))} after`,
-    `  one run of each phase after a warm-up; MiB/s counts payload bytes (key + value);`,
-    `  CPU = user + system time of the client (this process) and the server (broker or sink) over the phase's wall time`,
-    '',
-    table(
-      ['phase', 'records/s', 'MiB/s', 'client CPU', 'server CPU', 'vs plain', 'target', 'met'],
-      rows,
-    ),
-    '',
-    table(
-      [`round trip (${formatInt(o.roundTrips)} sequential)`, 'p50', 'p99', 'max', 'target', 'met'],
-      rttRows,
-    ),
-  ].join('\n');
-  return { json, text, pass: pass.produce && pass.consume && pass.roundTrip };
-}
-// #endregion report
 
 export async function runClientBench(name: 'produce' | 'consume', argv: string[]): Promise<void> {
   const o = parseOptions(argv);

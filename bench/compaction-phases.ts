@@ -1,5 +1,5 @@
 /**
- * What `npm run bench -- compaction` does (bench/compaction.ts parses flags
+ * What `npm run bench -- compaction` does (bench/compaction-flags.ts parses flags
  * and prints): build a log whose keys cycle over a key space so that about
  * `livePercent` of its records survive a cleaning pass, time a plain
  * sequential read of the same segment files, and run an open-loop append
