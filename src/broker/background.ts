@@ -70,7 +70,11 @@ export class BackgroundPasses {
       for (const p of this.partitions()) {
         if (p.isClosed || p.ready() !== undefined) continue;
         try {
-          const result = await p.log.enforceRetention(now === undefined ? {} : { now });
+          // Nothing at or above the high watermark goes (one place to change for replication).
+          const bound = { upperBound: p.highWatermark };
+          const result = await p.log.enforceRetention(
+            now === undefined ? bound : { ...bound, now },
+          );
           if (result.deleted.length === 0) continue;
           summary.partitions++;
           summary.segments += result.deleted.length;
@@ -106,7 +110,7 @@ export class BackgroundPasses {
         if (p.isClosed || p.ready() !== undefined) continue;
         if (!p.log.config['cleanup.policy'].includes('compact')) continue;
         try {
-          const stats = await p.log.compact();
+          const stats = await p.log.compact({ upperBound: p.highWatermark });
           if (stats.skipped !== undefined || stats.recordsRead === 0) continue;
           summary.partitions++;
           summary.recordsRead += stats.recordsRead;

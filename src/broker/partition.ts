@@ -17,7 +17,7 @@ import {
   InvalidRecordError,
   type Log,
   LogClosedError,
-  verifyBatch,
+  validateBatch,
 } from '../log/index.js';
 
 // RecordBatch v2: an i64 base offset, then an i32 length of the bytes after it.
@@ -58,12 +58,15 @@ export class Partition {
   // #region append
   /**
    * Appends the batches of a produce request as they are (the log patches
-   * their base offsets). Several batches are all checked before any is
-   * written, so a request is appended whole or not at all.
+   * their base offsets). Several batches are all checked first, by the same
+   * rules the log applies (size, magic, CRC, offsets, keys in a compacted
+   * log), so a partition's batches are appended whole or not at all and the
+   * error is the first refused batch's. One batch is checked by the log alone.
    */
   append(records: Buffer): AppendResult {
     const batches = splitBatches(records);
-    if (batches.length > 1) for (const b of batches) verifyBatch(b, 0, b.length);
+    if (batches.length > 1)
+      for (const b of batches) validateBatch(b, this.current.config, { fromLeader: false });
     let first: AppendResult | undefined;
     let last: AppendResult | undefined;
     for (const batch of batches) {

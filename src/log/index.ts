@@ -8,6 +8,7 @@
  *   const records = decodeRecords(log.read(0));
  */
 export { Log } from './log.js';
+export { validateBatch } from './append-validation.js';
 export type {
   AppendResult,
   AppendBatchOptions,

@@ -3,6 +3,9 @@
  * others). numPartitions -1 takes `num.partitions`; a replication factor
  * other than -1 or 1 is refused (one broker); explicit assignments must put
  * each partition 0..n-1 on this broker alone. Configs use Kafka's topic keys.
+ * A topic is created before the answer, so `timeoutMs` (how long to wait for
+ * the creation to spread to other brokers) never applies; the protocol
+ * range-checks it (int32 ≥ 0).
  */
 import { type CreateTopicsRequest, ProtocolError } from '../../protocol/index.js';
 import { type BrokerContext, type Handler, itemError } from './context.js';

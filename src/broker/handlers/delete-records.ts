@@ -1,7 +1,10 @@
 /**
  * DeleteRecords: moves each partition's log start offset forward (-1: to the
  * high watermark); whole segments below it are deleted. An offset past the
- * high watermark is OFFSET_OUT_OF_RANGE.
+ * high watermark (`Partition.highWatermark`, the one place it is defined) is
+ * OFFSET_OUT_OF_RANGE. The deletion is done before the answer, so
+ * `timeoutMs` (a wait for followers) never applies; the protocol range-checks
+ * it (int32 ≥ 0).
  */
 import { ProtocolError } from '../../protocol/index.js';
 import { type Handler, itemError, unknownPartition } from './context.js';

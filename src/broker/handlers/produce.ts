@@ -4,7 +4,11 @@
  * the bytes are in the page cache, for every acks value: with one replica,
  * acks=-1 ("all in-sync replicas") holds exactly when acks=1 does. A missing
  * topic is created first when `auto.create.topics.enable` is on.
- * Partitions are appended in request order, so a producer's order holds.
+ * Partitions are appended in request order, so a producer's order holds; a
+ * partition's batches are all checked before any is appended, so they go in
+ * whole or not at all (the errorCode names the first refused batch's error).
+ * `timeoutMs` bounds a wait for the in-sync replicas, and nothing here waits
+ * yet (one replica): it is only range-checked (int32 ≥ 0) by the protocol.
  */
 import { ErrorCode, type ProduceResponse } from '../../protocol/index.js';
 import type { Partition } from '../partition.js';
