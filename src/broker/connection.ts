@@ -23,12 +23,13 @@ import {
   type Request,
   type Response,
   decodeRequest,
-  encodeResponseFrame,
+  encodeResponseFrameChunks,
 } from '../protocol/index.js';
 import type { Broker } from './broker.js';
 
 interface Slot {
-  frame: Buffer | undefined;
+  /** The response's frame as buffers to write in order (a fetch's batches are not copied into it). */
+  frame: Buffer[] | undefined;
 }
 
 export interface ConnectionOptions {
@@ -105,13 +106,13 @@ export class Connection {
   // #endregion read
 
   // #region write
-  private encode(response: Response): Buffer {
+  private encode(response: Response): Buffer[] {
     try {
-      return encodeResponseFrame(response);
+      return encodeResponseFrameChunks(response);
     } catch (err) {
       this.options.logger.error(`could not encode a response: ${(err as Error).message}`);
       const error = new ProtocolError('UNKNOWN_SERVER_ERROR', 'the response could not be encoded');
-      return encodeResponseFrame({ correlationId: response.correlationId, error });
+      return encodeResponseFrameChunks({ correlationId: response.correlationId, error });
     }
   }
 
@@ -122,7 +123,7 @@ export class Connection {
     while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
       if (!wrote) this.socket.cork();
       wrote = true;
-      this.socket.write(this.slots.shift()!.frame!);
+      for (const chunk of this.slots.shift()!.frame!) this.socket.write(chunk);
     }
     if (wrote) this.socket.uncork();
     this.updateFlow();

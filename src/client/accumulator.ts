@@ -1,7 +1,8 @@
 /**
  * The producer's record accumulator: per partition, a queue of batches. The
  * last batch of a queue is open and takes records until it holds
- * `batch.size` bytes; a batch is ready to send when it is full, older than
+ * `batch.size` bytes (its exact encoded size, counted as records are
+ * added); a batch is ready to send when it is full, older than
  * `linger.ms`, or a flush or close asks for it. Records are kept as records
  * until the batch is sent; it is encoded once (`encodeBatch`), and the same
  * bytes are sent again on a retry.
@@ -11,6 +12,7 @@
  * of a queue accepts records, and never after it was sent.
  */
 import { type AppendRecord, encodeBatch } from '../log/index.js';
+import { varintSize } from '../log/varint.js';
 
 /** Where a record ended up: Kafka's RecordMetadata. The offset is -1 with acks=0. */
 export interface RecordMetadata {
@@ -53,7 +55,7 @@ export const BATCH_OVERHEAD = 61;
 /** The most a record's own fields (length, attributes, deltas, lengths) add to its key and value: varints. */
 const RECORD_OVERHEAD = 21;
 
-/** An upper estimate of a record's bytes in a batch. */
+/** An upper estimate of a record's bytes in a batch (what it reserves from buffer.memory). */
 export function recordSize(record: AppendRecord): number {
   let size = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
   for (const header of record.headers ?? [])
@@ -61,12 +63,37 @@ export function recordSize(record: AppendRecord): number {
   return size;
 }
 
+/**
+ * The exact bytes of a record's key, value and headers in a batch (with their
+ * length varints): what does not depend on where in the batch it lands.
+ */
+function payloadSize(record: AppendRecord): number {
+  const key = record.key;
+  const value = record.value;
+  let size = key === null || key === undefined ? 1 : varintSize(key.length) + key.length;
+  size += value === null ? 1 : varintSize(value.length) + value.length;
+  const headers = record.headers;
+  if (headers === undefined) return size + 1;
+  size += varintSize(headers.length);
+  for (const header of headers) {
+    const keyLength = Buffer.byteLength(header.key);
+    const v = header.value;
+    size +=
+      varintSize(keyLength) +
+      keyLength +
+      (v === null || v === undefined ? 1 : varintSize(v.length) + v.length);
+  }
+  return size;
+}
+
 export class Batch {
   readonly records: AppendRecord[] = [];
   private readonly trackers: SendTracker[] = [];
   private readonly indices: number[] = [];
-  /** Estimated encoded size, header included. */
+  /** Encoded size (uncompressed), header included: exact as records are added. */
   size = BATCH_OVERHEAD;
+  /** The first record's timestamp: the base of the records' timestamp deltas. */
+  private firstTimestamp = 0;
   /** Bytes reserved from buffer.memory, given back when the batch completes. */
   reserved = 0;
   attempts = 0;
@@ -84,12 +111,33 @@ export class Batch {
     readonly createdAt: number,
   ) {}
 
-  add(record: AppendRecord, bytes: number, tracker: SendTracker, index: number): void {
+  /** The exact bytes `record` would add as the next record of this batch. */
+  sizeOfNext(record: AppendRecord): number {
+    const timestamp = record.timestamp ?? this.createdAt;
+    const first = this.records.length === 0 ? timestamp : this.firstTimestamp;
+    const delta = timestamp - first;
+    const body =
+      1 +
+      (Number.isSafeInteger(delta) ? varintSize(delta) : 10) +
+      varintSize(this.records.length) +
+      payloadSize(record);
+    return varintSize(body) + body;
+  }
+
+  /** Adds a record; `exact` is its size from `sizeOfNext`, `reserved` what it took from buffer.memory. */
+  add(
+    record: AppendRecord,
+    exact: number,
+    reserved: number,
+    tracker: SendTracker,
+    index: number,
+  ): void {
+    if (this.records.length === 0) this.firstTimestamp = record.timestamp ?? this.createdAt;
     this.records.push(record);
     this.trackers.push(tracker);
     this.indices.push(index);
-    this.size += bytes;
-    this.reserved += bytes;
+    this.size += exact;
+    this.reserved += reserved;
   }
 
   /** The batch as bytes, encoded on first use (and kept for retries). */
@@ -157,8 +205,10 @@ export class RecordAccumulator {
     }
     let batch = queue.batches[queue.batches.length - 1];
     let opened: Batch | undefined;
+    let exact = 0;
     if (batch !== undefined && !batch.sent && !batch.full) {
-      if (batch.records.length > 0 && batch.size + bytes > this.options.batchSize) {
+      exact = batch.sizeOfNext(record);
+      if (batch.records.length > 0 && batch.size + exact > this.options.batchSize) {
         batch.full = true;
         batch = undefined;
       }
@@ -168,8 +218,9 @@ export class RecordAccumulator {
       queue.batches.push(batch);
       this.incomplete.add(batch);
       batch.settled.then(() => this.incomplete.delete(batch!));
+      exact = batch.sizeOfNext(record);
     }
-    batch.add(record, bytes, tracker, index);
+    batch.add(record, exact, bytes, tracker, index);
     if (batch.size >= this.options.batchSize) batch.full = true;
     return opened;
   }

@@ -25,7 +25,7 @@ import {
   type RequestBody,
   type ResponseBody,
   decodeResponse,
-  encodeRequestFrame,
+  encodeRequestFrameChunks,
   type Request,
 } from '../protocol/index.js';
 import { type BrokerAddress, formatAddress } from './address.js';
@@ -53,7 +53,8 @@ export interface RequestOptions {
 interface InFlight {
   correlationId: number;
   api: ApiName;
-  frame: Buffer;
+  /** The frame as buffers written in order (record batches are not copied into it). */
+  frame: Buffer[];
   timeoutMs: number;
   timer: NodeJS.Timeout | undefined;
   /** Resolved once written (acks=0): the response is only matched, then dropped. */
@@ -81,6 +82,9 @@ export class Connection {
   private retryAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Open `cork` calls, and the socket the first of them corked (none if there was none). */
+  private corkDepth = 0;
+  private corked: Socket | undefined;
 
   constructor(
     readonly broker: BrokerAddress,
@@ -133,7 +137,7 @@ export class Connection {
       const entry: InFlight = {
         correlationId,
         api,
-        frame: encodeRequestFrame(request),
+        frame: encodeRequestFrameChunks(request),
         timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
         timer: undefined,
         noResponse: options.noResponse === true,
@@ -207,12 +211,38 @@ export class Connection {
     for (const entry of this.queue) this.write(socket, entry);
   }
 
+  /**
+   * Holds this connection's writes until `uncork`, so the requests of one
+   * drain leave in one system call. Calls nest; each `cork` needs its `uncork`.
+   */
+  cork(): void {
+    this.corkDepth += 1;
+    if (this.corkDepth > 1) return;
+    this.corked = this.socket;
+    this.corked?.cork();
+  }
+
+  uncork(): void {
+    if (this.corkDepth === 0) return;
+    this.corkDepth -= 1;
+    if (this.corkDepth > 0) return;
+    const socket = this.corked;
+    this.corked = undefined;
+    socket?.uncork();
+  }
+
   private write(socket: Socket, entry: InFlight): void {
-    if (!entry.noResponse) {
-      socket.write(entry.frame);
-      return;
-    }
-    socket.write(entry.frame, (error) => {
+    const chunks = entry.frame;
+    const last = chunks.length - 1;
+    if (last > 0) socket.cork();
+    for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+    if (!entry.noResponse) socket.write(chunks[last]!);
+    else this.writeLast(socket, entry, chunks[last]!);
+    if (last > 0) socket.uncork();
+  }
+
+  private writeLast(socket: Socket, entry: InFlight, chunk: Buffer): void {
+    socket.write(chunk, (error) => {
       if (error || entry.done) return; // a failed write: the socket's close rejects it
       entry.done = true;
       clearTimeout(entry.timer);

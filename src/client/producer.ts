@@ -77,9 +77,11 @@ export interface ProducerOptions<K = Buffer, V = Buffer> extends ClientOptions {
   valueSerializer?: Serializer<V>;
 }
 
-interface Placement {
-  partition: number;
-  bytes: number;
+/** Where each record of a send goes and what it reserves, as two arrays (no object per record). */
+interface Plan {
+  partitions: Int32Array;
+  bytes: Float64Array;
+  total: number;
 }
 
 export class Producer<K = Buffer, V = Buffer> {
@@ -151,17 +153,27 @@ export class Producer<K = Buffer, V = Buffer> {
         return reject(error as Error);
       }
       const metadata = this.waiting === 0 ? this.cluster.topic(topic, this.autoCreate) : undefined;
-      let plan: Placement[] | undefined;
+      let plan: Plan | undefined;
       if (metadata !== undefined && !(metadata instanceof Promise)) {
         try {
           plan = this.place(topic, metadata, records, prepared);
         } catch (error) {
           return reject(error as Error);
         }
-        const total = plan.reduce((sum, p) => sum + p.bytes, 0);
-        if (this.pool.tryReserve(total)) {
-          for (let i = 0; i < plan.length; i++)
-            this.append(topic, plan[i]!, prepared[i]!, tracker, i);
+        if (this.pool.tryReserve(plan.total)) {
+          const now = Date.now();
+          const { partitions, bytes } = plan;
+          for (let i = 0; i < prepared.length; i++)
+            this.accumulator.append(
+              topic,
+              partitions[i]!,
+              prepared[i]!,
+              bytes[i]!,
+              tracker,
+              i,
+              now,
+            );
+          this.sender.wake();
           return;
         }
       }
@@ -171,9 +183,20 @@ export class Producer<K = Buffer, V = Buffer> {
           const fresh = await this.metadataWithin(topic);
           if (plan === undefined || fresh !== metadata)
             plan = this.place(topic, fresh, records, prepared);
-          for (let i = 0; i < plan.length; i++) {
-            await this.pool.reserve(plan[i]!.bytes, this.maxBlockMs);
-            this.append(topic, plan[i]!, prepared[i]!, tracker, i);
+          const { partitions, bytes } = plan;
+          for (let i = 0; i < prepared.length; i++) {
+            await this.pool.reserve(bytes[i]!, this.maxBlockMs);
+            const now = Date.now();
+            this.accumulator.append(
+              topic,
+              partitions[i]!,
+              prepared[i]!,
+              bytes[i]!,
+              tracker,
+              i,
+              now,
+            );
+            this.sender.wake();
           }
         })
         .catch((error: unknown) => tracker.fail(error as Error))
@@ -187,9 +210,12 @@ export class Producer<K = Buffer, V = Buffer> {
     metadata: TopicMetadata,
     records: readonly ProducerRecord<K, V>[],
     prepared: AppendRecord[],
-  ): Placement[] {
+  ): Plan {
     const numPartitions = metadata.partitions.length;
-    return prepared.map((record, i) => {
+    const n = prepared.length;
+    const plan: Plan = { partitions: new Int32Array(n), bytes: new Float64Array(n), total: 0 };
+    for (let i = 0; i < n; i++) {
+      const record = prepared[i]!;
       const bytes = recordSize(record);
       if (bytes + BATCH_OVERHEAD > this.maxRecordSize)
         throw new ProtocolError(
@@ -204,20 +230,11 @@ export class Producer<K = Buffer, V = Buffer> {
           'UNKNOWN_TOPIC_OR_PARTITION',
           `topic '${topic}' has ${numPartitions} partitions; there is no partition ${partition}`,
         );
-      return { partition, bytes };
-    });
-  }
-
-  private append(
-    topic: string,
-    placement: Placement,
-    record: AppendRecord,
-    tracker: SendTracker,
-    index: number,
-  ): void {
-    const { partition, bytes } = placement;
-    this.accumulator.append(topic, partition, record, bytes, tracker, index, Date.now());
-    this.sender.wake();
+      plan.partitions[i] = partition;
+      plan.bytes[i] = bytes;
+      plan.total += bytes;
+    }
+    return plan;
   }
   // #endregion send
 

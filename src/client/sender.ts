@@ -102,7 +102,15 @@ export class Sender {
       if (list === undefined) byLeader.set(leader, (list = []));
       list.push(queue);
     }
-    for (const [connection, queues] of byLeader) this.sendTo(connection, queues, now);
+    for (const [connection, queues] of byLeader) {
+      // One system call for the drain's requests to this broker, not one per request.
+      connection.cork();
+      try {
+        this.sendTo(connection, queues, now);
+      } finally {
+        connection.uncork();
+      }
+    }
     if (nextAt < Infinity) this.wakeAt(nextAt);
   }
 

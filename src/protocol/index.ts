@@ -20,8 +20,10 @@ export {
   decodeResponse,
   encodeRequest,
   encodeRequestFrame,
+  encodeRequestFrameChunks,
   encodeResponse,
   encodeResponseFrame,
+  encodeResponseFrameChunks,
 } from './messages.js';
 export type {
   DecodedRequest,

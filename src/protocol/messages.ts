@@ -26,7 +26,7 @@ import {
 } from './check.js';
 import type { ErrorName } from './error-codes.js';
 import { ProtocolError } from './errors.js';
-import { pack, packFrame, unpack } from './msgpack.js';
+import { pack, packFrame, packFrameChunks, unpack } from './msgpack.js';
 
 export interface RequestOf<A extends ApiName> {
   api: A;
@@ -68,6 +68,15 @@ export function encodeRequestFrame(request: Request): Buffer {
   return packFrame(requestEnvelope(request));
 }
 
+/**
+ * A request's whole frame as buffers to write in order (corked, or writev):
+ * their concatenation is `encodeRequestFrame(request)`, but record batches
+ * are not copied into it.
+ */
+export function encodeRequestFrameChunks(request: Request): Buffer[] {
+  return packFrameChunks(requestEnvelope(request));
+}
+
 export function encodeResponse(response: Response): Buffer {
   return pack(responseEnvelope(response));
 }
@@ -75,6 +84,11 @@ export function encodeResponse(response: Response): Buffer {
 /** A response's whole frame, written in one pass (a fetch's batches are copied once). */
 export function encodeResponseFrame(response: Response): Buffer {
   return packFrame(responseEnvelope(response));
+}
+
+/** A response's whole frame as buffers (see `encodeRequestFrameChunks`): a fetch's batches are not copied. */
+export function encodeResponseFrameChunks(response: Response): Buffer[] {
+  return packFrameChunks(responseEnvelope(response));
 }
 
 // Fixed key order, so the same request always gives the same bytes.
