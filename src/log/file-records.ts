@@ -17,7 +17,6 @@ import {
   batchSizeAt,
   readInt64,
 } from './batch-header.js';
-import { CorruptBatchError } from './errors.js';
 
 /** Bytes read at a time when walking batch headers. */
 const SCAN_CHUNK = 64 * 1024;
@@ -123,19 +122,6 @@ export class FileRecords {
       yield scanned;
       pos += size;
     }
-  }
-
-  /** Total size of the batch at `position`, checked against the file; throws when impossible. */
-  batchSizeAt(position: number): number {
-    const head = this.read(position, LOG_OVERHEAD);
-    const size = batchSizeAt(head, 0);
-    if (size < 0 || position + size > this._size) {
-      throw new CorruptBatchError(
-        `batch at byte ${position} of ${this.path} runs past the end`,
-        position,
-      );
-    }
-    return size;
   }
 
   truncateTo(size: number): void {

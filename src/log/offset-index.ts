@@ -57,17 +57,6 @@ export class OffsetIndex extends SparseIndex {
     return slot < 0 ? undefined : this.entry(slot);
   }
 
-  /** Drops every entry whose offset ≥ `offset` or whose position ≥ `position`. */
-  truncateFrom(offset: number, position: number): void {
-    let keep = this.count;
-    while (keep > 0) {
-      const e = this.entry(keep - 1);
-      if (e.offset < offset && e.position < position) break;
-      keep--;
-    }
-    this.truncateSlots(keep);
-  }
-
   /** Strictly increasing entries, all inside a log of `logSize` bytes. */
   isSane(logSize: number): boolean {
     let prev: OffsetPosition | undefined;

@@ -70,18 +70,13 @@ export abstract class SparseIndex {
     return found;
   }
 
-  /** Keeps the first `slots` entries. */
-  protected truncateSlots(slots: number): void {
-    if (slots >= this.count) return;
-    this.count = slots;
-    if (this.persisted > slots) {
-      ftruncateSync(this.fd, slots * this.entrySize);
-      this.persisted = slots;
-    }
-  }
-
+  /** Drops every entry, in memory and in the file (the index is about to be rebuilt). */
   reset(): void {
-    this.truncateSlots(0);
+    this.count = 0;
+    if (this.persisted > 0) {
+      ftruncateSync(this.fd, 0);
+      this.persisted = 0;
+    }
   }
 
   /** Writes entries added since the last persist to the file. */

@@ -60,13 +60,6 @@ export class TimeIndex extends SparseIndex {
     return slot < 0 ? undefined : this.entry(slot);
   }
 
-  /** Drops every entry whose offset ≥ `offset`. */
-  truncateFrom(offset: number): void {
-    let keep = this.count;
-    while (keep > 0 && this.entry(keep - 1).offset >= offset) keep--;
-    this.truncateSlots(keep);
-  }
-
   /** Strictly increasing entries with offsets in [baseOffset, lastOffset]. */
   isSane(lastOffset: number): boolean {
     let prev: TimestampOffset | undefined;
