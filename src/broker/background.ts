@@ -78,12 +78,7 @@ export class BackgroundPasses {
           if (result.deleted.length === 0) continue;
           summary.partitions++;
           summary.segments += result.deleted.length;
-          summary.bytes += result.deletedBytes;
-          const why = [...new Set(result.deleted.map((d) => d.reason))].join(', ');
-          this.logger.info(
-            `retention deleted ${result.deleted.length} segment(s), ${result.deletedBytes} bytes, ` +
-              `from ${p.name} (${why}); it now starts at offset ${result.logStartOffset}`,
-          );
+          summary.bytes += result.deletedBytes; // the log itself says what it deleted and why
         } catch (err) {
           if (!p.isClosed) this.logger.warn(`retention failed on ${p.name}: ${describe(err)}`);
         }
