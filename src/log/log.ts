@@ -2,9 +2,10 @@
  * A Log is an ordered list of segments: appends go to the last (active) one,
  * reads find the segment by base offset and the batch by its sparse index.
  *
- * Invariants: logStartOffset ≤ recoveryPoint ≤ logEndOffset... (the recovery
- * point may trail: only a flush advances it); offsets are dense when written
- * and may have gaps after compaction; segment base offsets strictly increase.
+ * Invariants: logStartOffset ≤ logEndOffset and recoveryPoint ≤ logEndOffset
+ * (only a flush advances the recovery point; a truncation lowers it); offsets
+ * are dense when written and may have gaps after compaction; each segment
+ * starts where the one before it ends.
  *
  * Not safe for concurrent writers across processes. Within one process every
  * method runs to completion on the event loop, so calls never interleave;
