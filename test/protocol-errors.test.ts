@@ -32,6 +32,7 @@ const KAFKA: [number, string, boolean][] = [
   [6, 'NOT_LEADER_OR_FOLLOWER', true],
   [7, 'REQUEST_TIMED_OUT', true],
   [10, 'MESSAGE_TOO_LARGE', false],
+  [12, 'OFFSET_METADATA_TOO_LARGE', false],
   [13, 'NETWORK_EXCEPTION', true],
   [14, 'COORDINATOR_LOAD_IN_PROGRESS', true],
   [15, 'COORDINATOR_NOT_AVAILABLE', true],
@@ -62,6 +63,8 @@ const KAFKA: [number, string, boolean][] = [
   [74, 'FENCED_LEADER_EPOCH', true],
   [75, 'UNKNOWN_LEADER_EPOCH', true],
   [76, 'UNSUPPORTED_COMPRESSION_TYPE', false],
+  [79, 'MEMBER_ID_REQUIRED', false],
+  [81, 'GROUP_MAX_SIZE_REACHED', false],
   [87, 'INVALID_RECORD', false],
 ];
 

@@ -18,6 +18,7 @@ export const ERRORS = {
   NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true },
   REQUEST_TIMED_OUT: { code: 7, retriable: true },
   MESSAGE_TOO_LARGE: { code: 10, retriable: false },
+  OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
   NETWORK_EXCEPTION: { code: 13, retriable: true },
   COORDINATOR_LOAD_IN_PROGRESS: { code: 14, retriable: true },
   COORDINATOR_NOT_AVAILABLE: { code: 15, retriable: true },
@@ -48,6 +49,8 @@ export const ERRORS = {
   FENCED_LEADER_EPOCH: { code: 74, retriable: true },
   UNKNOWN_LEADER_EPOCH: { code: 75, retriable: true },
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
+  MEMBER_ID_REQUIRED: { code: 79, retriable: false },
+  GROUP_MAX_SIZE_REACHED: { code: 81, retriable: false },
   INVALID_RECORD: { code: 87, retriable: false },
 } as const satisfies Record<string, { code: number; retriable: boolean }>;
 // #endregion table
@@ -72,6 +75,7 @@ export const ERROR_WHEN: { readonly [N in ErrorName]: string } = {
   NOT_LEADER_OR_FOLLOWER: 'this broker does not lead the partition: refresh metadata',
   REQUEST_TIMED_OUT: 'the request did not complete within its timeoutMs',
   MESSAGE_TOO_LARGE: 'a batch larger than max.message.bytes',
+  OFFSET_METADATA_TOO_LARGE: 'committed metadata longer than offset.metadata.max.bytes',
   NETWORK_EXCEPTION: 'the connection closed before the response arrived (raised by clients)',
   COORDINATOR_LOAD_IN_PROGRESS: 'the group coordinator is still loading its state',
   COORDINATOR_NOT_AVAILABLE: 'the group coordinator is not available',
@@ -102,6 +106,8 @@ export const ERROR_WHEN: { readonly [N in ErrorName]: string } = {
   FENCED_LEADER_EPOCH: "the request's leader epoch is older than the broker's",
   UNKNOWN_LEADER_EPOCH: "the request's leader epoch is newer than the broker's",
   UNSUPPORTED_COMPRESSION_TYPE: 'a batch compressed with a codec samsa does not read',
+  MEMBER_ID_REQUIRED: 'a first JoinGroup: join again with the member id in the answer',
+  GROUP_MAX_SIZE_REACHED: 'the group has group.max.size members already',
   INVALID_RECORD: 'a well-formed batch the log refuses (a missing key in a compacted topic, ...)',
 };
 

@@ -4,6 +4,7 @@
  * and the client's tests too (not exported from the public entry point).
  */
 import type { ApiName, RequestBody, ResponseBody } from './apis/index.js';
+import { GROUP_EXAMPLES } from './examples-groups.js';
 
 const NOW = 1_700_000_000_000; // > 2^32: crosses the wire as float64
 const BIG = 2 ** 40 + 3; // an offset past 32 bits
@@ -214,4 +215,5 @@ export const EXAMPLES: Examples = {
       ],
     },
   },
+  ...GROUP_EXAMPLES,
 };

@@ -15,6 +15,18 @@ import { fetch } from './fetch.js';
 import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
 import { produce } from './produce.js';
+import {
+  deleteGroups,
+  describeGroups,
+  findCoordinator,
+  heartbeat,
+  joinGroup,
+  leaveGroup,
+  listGroups,
+  offsetCommit,
+  offsetFetch,
+  syncGroup,
+} from './groups-pending.js';
 
 // #region table
 export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
@@ -28,6 +40,16 @@ export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
   Fetch: fetch,
   ListOffsets: listOffsets,
   DeleteRecords: deleteRecords,
+  FindCoordinator: findCoordinator,
+  JoinGroup: joinGroup,
+  SyncGroup: syncGroup,
+  Heartbeat: heartbeat,
+  LeaveGroup: leaveGroup,
+  OffsetCommit: offsetCommit,
+  OffsetFetch: offsetFetch,
+  ListGroups: listGroups,
+  DescribeGroups: describeGroups,
+  DeleteGroups: deleteGroups,
 };
 // #endregion table
 

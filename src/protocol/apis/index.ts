@@ -14,6 +14,16 @@ import { fetchApi } from './fetch.js';
 import { listOffsetsApi } from './list-offsets.js';
 import { metadataApi } from './metadata.js';
 import { produceApi } from './produce.js';
+import { findCoordinatorApi } from './find-coordinator.js';
+import { joinGroupApi } from './join-group.js';
+import { syncGroupApi } from './sync-group.js';
+import { heartbeatApi } from './heartbeat.js';
+import { leaveGroupApi } from './leave-group.js';
+import { offsetCommitApi } from './offset-commit.js';
+import { offsetFetchApi } from './offset-fetch.js';
+import { listGroupsApi } from './list-groups.js';
+import { describeGroupsApi } from './describe-groups.js';
+import { deleteGroupsApi } from './delete-groups.js';
 
 // #region table
 export const APIS = {
@@ -27,6 +37,16 @@ export const APIS = {
   Fetch: fetchApi,
   ListOffsets: listOffsetsApi,
   DeleteRecords: deleteRecordsApi,
+  FindCoordinator: findCoordinatorApi,
+  JoinGroup: joinGroupApi,
+  SyncGroup: syncGroupApi,
+  Heartbeat: heartbeatApi,
+  LeaveGroup: leaveGroupApi,
+  OffsetCommit: offsetCommitApi,
+  OffsetFetch: offsetFetchApi,
+  ListGroups: listGroupsApi,
+  DescribeGroups: describeGroupsApi,
+  DeleteGroups: deleteGroupsApi,
 } as const;
 // #endregion table
 
@@ -65,3 +85,13 @@ export { OffsetSpec } from './list-offsets.js';
 export type { ListOffsetsRequest, ListOffsetsResponse } from './list-offsets.js';
 export type { MetadataRequest, MetadataResponse } from './metadata.js';
 export type { ProduceRequest, ProduceResponse } from './produce.js';
+export type { FindCoordinatorRequest, FindCoordinatorResponse } from './find-coordinator.js';
+export type { JoinGroupRequest, JoinGroupResponse } from './join-group.js';
+export type { SyncGroupRequest, SyncGroupResponse } from './sync-group.js';
+export type { HeartbeatRequest, HeartbeatResponse } from './heartbeat.js';
+export type { LeaveGroupRequest, LeaveGroupResponse } from './leave-group.js';
+export type { OffsetCommitRequest, OffsetCommitResponse } from './offset-commit.js';
+export type { OffsetFetchRequest, OffsetFetchResponse } from './offset-fetch.js';
+export type { ListGroupsRequest, ListGroupsResponse } from './list-groups.js';
+export type { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-groups.js';
+export type { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups.js';
