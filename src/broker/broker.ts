@@ -99,7 +99,8 @@ export class Broker implements BrokerContext {
     try {
       if (this.closed !== undefined) throw new Error('the broker is closed');
       const handler = HANDLERS[request.api] as Handler<ApiName>;
-      const body = await handler(this, request.body as RequestBody<ApiName>, ctx);
+      const context = { ...ctx, clientId: request.clientId ?? '' };
+      const body = await handler(this, request.body as RequestBody<ApiName>, context);
       return { correlationId, body } as Response;
     } catch (err) {
       const error = toProtocolError(err);

@@ -46,6 +46,7 @@ export class Connection {
   private draining = false;
   private ended: Promise<void>;
   readonly peer: string;
+  private readonly clientHost: string;
 
   constructor(
     private readonly socket: Socket,
@@ -53,6 +54,7 @@ export class Connection {
     private readonly options: ConnectionOptions,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
     this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay(true);
@@ -97,7 +99,7 @@ export class Connection {
   private run(request: Request, slot: Slot): Promise<unknown> {
     let parked!: () => void;
     const parkedNow = new Promise<void>((resolve) => (parked = resolve));
-    const done = this.broker.handle(request, { parked }).then((response) => {
+    const done = this.broker.handle(request, { parked, clientHost: this.clientHost }).then((response) => {
       slot.frame = this.encode(response);
       this.writeReady();
     });

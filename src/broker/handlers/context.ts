@@ -38,6 +38,10 @@ export interface RequestContext {
    * connection otherwise run one after another, in order.
    */
   parked?(): void;
+  /** The request's `clientId` (the broker fills it in from the envelope). */
+  clientId?: string;
+  /** Where the request came from, as Kafka shows it (`/127.0.0.1`); absent in process. */
+  clientHost?: string;
 }
 
 export type Handler<A extends ApiName> = (
