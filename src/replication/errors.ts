@@ -1,0 +1,44 @@
+/**
+ * Errors of the replication layer. Like the log's errors (src/log/errors.ts),
+ * each carries a stable `code` (the text may change, the code never does) and
+ * whether retrying the same call may succeed. Misuse of an API (a negative
+ * epoch, say) throws a plain `TypeError` instead.
+ */
+
+export const ReplicationErrorCode = {
+  CORRUPT_EPOCH_CHECKPOINT: 'REPLICATION_CORRUPT_EPOCH_CHECKPOINT',
+} as const;
+export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
+
+export class ReplicationError extends Error {
+  readonly code: ReplicationErrorCode;
+  readonly retriable: boolean;
+
+  constructor(
+    code: ReplicationErrorCode,
+    message: string,
+    options?: { cause?: unknown; retriable?: boolean },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options?.retriable ?? false;
+  }
+}
+
+/**
+ * A `leader-epoch-checkpoint` file that cannot be parsed. Not retriable: the
+ * file will read the same next time. The broker may delete it and rebuild the
+ * cache from the batch headers (every batch carries its leader epoch).
+ */
+export class CorruptEpochCheckpointError extends ReplicationError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      ReplicationErrorCode.CORRUPT_EPOCH_CHECKPOINT,
+      `leader epoch checkpoint ${path} is corrupt: ${reason}`,
+    );
+  }
+}
