@@ -28,6 +28,7 @@ import {
 } from './background.js';
 import { type BrokerConfig, type BrokerConfigInput, resolveBrokerConfig } from './config.js';
 import { type BrokerMeta, loadOrCreateMeta, lockDataDir } from './data-dir.js';
+import { GroupCoordinator, type Scheduler, realScheduler } from './group/index.js';
 import { HANDLERS } from './handlers/index.js';
 import type { BrokerContext, Handler, RequestContext } from './handlers/index.js';
 import { TopicManager } from './topics.js';
@@ -41,6 +42,8 @@ export interface BrokerOptions {
   clock?: Clock;
   /** For tests: drive the retention and cleaner schedule by hand. */
   timers?: Timers;
+  /** The group coordinator's time and timers (sessions, rebalances, offsets expiry); default real ones on `clock`. */
+  scheduler?: Scheduler;
 }
 
 export class Broker implements BrokerContext {
@@ -56,6 +59,7 @@ export class Broker implements BrokerContext {
     readonly topics: TopicManager,
     readonly logger: Logger,
     readonly clock: Clock,
+    readonly groups: GroupCoordinator,
     private readonly background: BackgroundPasses,
     private readonly unlock: () => void,
   ) {}
@@ -73,8 +77,24 @@ export class Broker implements BrokerContext {
       const meta = loadOrCreateMeta(dataDir, config.settings['broker.id']);
       const topics = await TopicManager.open({ dataDir, config, logger, clock });
       topics.effectiveConfig({}); // the broker-wide topic defaults must hold on their own
+      const groups = GroupCoordinator.open({
+        topics,
+        settings: config.settings,
+        logger,
+        scheduler: options.scheduler ?? realScheduler(clock),
+      });
       const background = new BackgroundPasses(() => topics.partitions(), logger, options.timers);
-      const broker = new Broker(dataDir, meta, config, topics, logger, clock, background, unlock);
+      const broker = new Broker(
+        dataDir,
+        meta,
+        config,
+        topics,
+        logger,
+        clock,
+        groups,
+        background,
+        unlock,
+      );
       const s = config.settings;
       background.start(
         s['log.retention.check.interval.ms'],
@@ -128,10 +148,11 @@ export class Broker implements BrokerContext {
     return () => this.shutdownListeners.delete(fn);
   }
 
-  /** Long polls answer now with what they have; nothing else changes. */
+  /** Long polls answer now with what they have, parked JoinGroup and SyncGroup requests with NOT_COORDINATOR. */
   beginShutdown(): void {
     if (this.stopping) return;
     this.stopping = true;
+    void this.groups.shutdown();
     for (const fn of [...this.shutdownListeners]) fn();
   }
 
@@ -150,6 +171,7 @@ export class Broker implements BrokerContext {
     this.closed ??= (async () => {
       this.beginShutdown();
       try {
+        await this.groups.shutdown();
         await this.background.stop();
         await this.topics.close();
         this.logger.info(`broker ${this.meta.brokerId} closed ${this.dataDir}`);

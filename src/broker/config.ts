@@ -28,6 +28,24 @@ export interface BrokerSettings {
   'connections.max.idle.ms': number;
   /** Requests one connection may have in flight before the broker stops reading it. */
   'queued.max.requests': number;
+  /** The shortest session timeout a group member may ask for. Kafka: 6 s. */
+  'group.min.session.timeout.ms': number;
+  /** The longest session timeout a group member may ask for. Kafka: 30 minutes. */
+  'group.max.session.timeout.ms': number;
+  /** How long an empty group's first rebalance waits for more members (extended as they come). Kafka: 3 s. */
+  'group.initial.rebalance.delay.ms': number;
+  /** The most members a group may have. Kafka: Integer.MAX_VALUE. */
+  'group.max.size': number;
+  /** Partitions of `__consumer_offsets` when it is created. Kafka: 50. */
+  'offsets.topic.num.partitions': number;
+  /** segment.bytes of `__consumer_offsets`. Kafka: 100 MiB. */
+  'offsets.topic.segment.bytes': number;
+  /** How long an empty group's committed offsets are kept. Kafka: 7 days. */
+  'offsets.retention.ms': number;
+  /** How often expired offsets are looked for. Kafka: 10 minutes. */
+  'offsets.retention.check.interval.ms': number;
+  /** The longest metadata string a commit may carry. Kafka: 4096. */
+  'offset.metadata.max.bytes': number;
 }
 
 export const DEFAULT_BROKER_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
@@ -40,6 +58,15 @@ export const DEFAULT_BROKER_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   'socket.request.max.bytes': 100 * 1024 * 1024,
   'connections.max.idle.ms': 600_000,
   'queued.max.requests': 500,
+  'group.min.session.timeout.ms': 6_000,
+  'group.max.session.timeout.ms': 1_800_000,
+  'group.initial.rebalance.delay.ms': 3_000,
+  'group.max.size': 2_147_483_647,
+  'offsets.topic.num.partitions': 50,
+  'offsets.topic.segment.bytes': 100 * 1024 * 1024,
+  'offsets.retention.ms': 7 * 24 * 60 * 60 * 1000,
+  'offsets.retention.check.interval.ms': 600_000,
+  'offset.metadata.max.bytes': 4096,
 });
 
 /** Kafka's broker-level name for the default of each topic config. */
@@ -91,6 +118,11 @@ export function resolveBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig
       throw new InvalidConfigError(`unknown broker config key '${key}'`);
     }
   }
+  if (settings['group.min.session.timeout.ms'] > settings['group.max.session.timeout.ms'])
+    throw new InvalidConfigError(
+      `'group.min.session.timeout.ms' (${settings['group.min.session.timeout.ms']}) must not exceed ` +
+        `'group.max.session.timeout.ms' (${settings['group.max.session.timeout.ms']})`,
+    );
   return { settings, topicDefaults, explicit: new Set(Object.keys(input)) };
 }
 
@@ -100,6 +132,11 @@ const MINIMUMS: Partial<Record<keyof BrokerSettings, number>> = {
   'log.cleaner.backoff.ms': 1,
   'queued.max.requests': 1,
   'connections.max.idle.ms': 1,
+  'group.max.size': 1,
+  'offsets.topic.num.partitions': 1,
+  'offsets.topic.segment.bytes': 14,
+  'offsets.retention.ms': 1,
+  'offsets.retention.check.interval.ms': 1,
 };
 
 function setSetting(settings: BrokerSettings, key: keyof BrokerSettings, value: unknown): void {

@@ -15,6 +15,7 @@ import { type Clock, type LogLevel, consoleLogger, type Logger } from '../log/in
 import type { Timers } from './background.js';
 import { Broker } from './broker.js';
 import type { BrokerConfigInput } from './config.js';
+import type { Scheduler } from './group/index.js';
 import { BrokerServer } from './server.js';
 
 export interface StartBrokerOptions {
@@ -27,11 +28,25 @@ export interface StartBrokerOptions {
   /** Default 'warn' (an embedded broker stays quiet); ignored when `logger` is given. */
   logLevel?: LogLevel;
   logger?: Logger;
-  /** Kafka's names, e.g. { 'num.partitions': 3, 'log.retention.ms': 60000 }. */
+  /**
+   * Kafka's names, e.g. { 'num.partitions': 3, 'log.retention.ms': 60000 }.
+   * Unlike a standalone broker, the embedded one defaults
+   * `group.initial.rebalance.delay.ms` to 0 (a test's group forms at once)
+   * and `group.min.session.timeout.ms` to 10 (tests may use short sessions);
+   * both can be set here as usual.
+   */
   config?: BrokerConfigInput;
   clock?: Clock;
   timers?: Timers;
+  /** The group coordinator's timers (e.g. a `ManualScheduler` to expire sessions without waiting). */
+  scheduler?: Scheduler;
 }
+
+/** The group settings an embedded broker changes from Kafka's defaults (see `config`). */
+export const EMBEDDED_GROUP_DEFAULTS: Readonly<BrokerConfigInput> = Object.freeze({
+  'group.initial.rebalance.delay.ms': 0,
+  'group.min.session.timeout.ms': 10,
+});
 
 export interface RunningBroker {
   readonly host: string;
@@ -55,10 +70,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   try {
     broker = await Broker.open({
       dataDir,
-      config: options.config,
+      config: { ...EMBEDDED_GROUP_DEFAULTS, ...options.config },
       logger,
       clock: options.clock,
       timers: options.timers,
+      scheduler: options.scheduler,
     });
   } catch (err) {
     cleanUp();

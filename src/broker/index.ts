@@ -19,5 +19,16 @@ export { HANDLERS } from './handlers/index.js';
 export type { BrokerContext, Handler, RequestContext } from './handlers/index.js';
 export { BrokerServer } from './server.js';
 export type { ListenOptions } from './server.js';
-export { startBroker } from './embedded.js';
+export {
+  GroupCoordinator,
+  GroupState,
+  ManualScheduler,
+  OFFSETS_TOPIC,
+  decodeOffsetsRecord,
+  isInternalTopic,
+  partitionForGroup,
+  realScheduler,
+} from './group/index.js';
+export type { GroupValue, OffsetValue, OffsetsRecord, Scheduler } from './group/index.js';
+export { EMBEDDED_GROUP_DEFAULTS, startBroker } from './embedded.js';
 export type { RunningBroker, StartBrokerOptions } from './embedded.js';

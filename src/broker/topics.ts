@@ -16,6 +16,7 @@ import { type Clock, Log, type LogConfig, type Logger, resolveLogConfig } from '
 import { ProtocolError } from '../protocol/index.js';
 import type { BrokerConfig } from './config.js';
 import { type TopicRecord, loadTopics, saveTopics } from './data-dir.js';
+import { isInternalTopic } from './group/offsets-topic.js';
 import { Partition } from './partition.js';
 import { checkTopicName } from './topic-name.js';
 
@@ -100,11 +101,15 @@ export class TopicManager {
     });
   }
 
-  /** Creates `name` with the broker's defaults if it is missing and auto-creation is on. */
+  /**
+   * Creates `name` with the broker's defaults if it is missing and auto-creation is on.
+   * Never an internal topic: the group coordinator creates `__consumer_offsets` with its own configs.
+   */
   async ensure(name: string): Promise<Topic | undefined> {
     const existing = this.topics.get(name);
     if (existing !== undefined) return existing;
     checkTopicName(name);
+    if (isInternalTopic(name)) return undefined;
     if (!this.options.config.settings['auto.create.topics.enable']) return undefined;
     try {
       return await this.create(name, this.options.config.settings['num.partitions'], {});

@@ -10,10 +10,16 @@ export const ClientErrorCode = {
   TIMEOUT: 'CLIENT_TIMEOUT',
   CONCURRENT_READ: 'CLIENT_CONCURRENT_READ',
   NO_OFFSET: 'CLIENT_NO_OFFSET',
+  INVALID_GROUP_METADATA: 'CLIENT_INVALID_GROUP_METADATA',
+  COMMIT_FAILED: 'CLIENT_COMMIT_FAILED',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
-/** A producer, consumer, admin or connection used after `close()`, or a wait that ran out. */
+/**
+ * A producer, consumer, admin or connection used after `close()`, a wait that
+ * ran out, a consumer without a position, bytes from another group member that
+ * do not decode, or a commit the group refused (CLIENT_COMMIT_FAILED).
+ */
 export class ClientError extends Error {
   override readonly name = 'ClientError';
   readonly retriable = false;

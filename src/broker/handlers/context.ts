@@ -14,12 +14,15 @@ import {
 } from '../../protocol/index.js';
 import type { BrokerConfig } from '../config.js';
 import type { BrokerMeta } from '../data-dir.js';
+import type { GroupCoordinator } from '../group/index.js';
 import type { TopicManager } from '../topics.js';
 
 export interface BrokerContext {
   readonly meta: BrokerMeta;
   readonly config: BrokerConfig;
   readonly topics: TopicManager;
+  /** The consumer group coordinator (src/broker/group/). */
+  readonly groups: GroupCoordinator;
   readonly logger: Logger;
   readonly clock: Clock;
   /** Where clients reach this broker, once a server listens; undefined in process only. */

@@ -5,9 +5,11 @@
  * each partition 0..n-1 on this broker alone. Configs use Kafka's topic keys.
  * A topic is created before the answer, so `timeoutMs` (how long to wait for
  * the creation to spread to other brokers) never applies; the protocol
- * range-checks it (int32 ≥ 0).
+ * range-checks it (int32 ≥ 0). The internal `__consumer_offsets` is created
+ * by the group coordinator on first use, never by request.
  */
 import { type CreateTopicsRequest, ProtocolError } from '../../protocol/index.js';
+import { isInternalTopic } from '../group/index.js';
 import { type BrokerContext, type Handler, itemError } from './context.js';
 
 type TopicRequest = CreateTopicsRequest['topics'][number];
@@ -20,6 +22,11 @@ export const createTopics: Handler<'CreateTopics'> = async (broker, body) => {
     seen.add(t.name);
     try {
       if (duplicate) throw new ProtocolError('INVALID_REQUEST', `topic '${t.name}' is named twice`);
+      if (isInternalTopic(t.name))
+        throw new ProtocolError(
+          'INVALID_REQUEST',
+          `${t.name} is internal: the group coordinator creates it on first use`,
+        );
       const partitions = partitionCount(broker, t);
       const configs: Record<string, string> = {};
       for (const c of t.configs) if (c.value !== null) configs[c.name] = c.value;

@@ -15,18 +15,9 @@ import { fetch } from './fetch.js';
 import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
 import { produce } from './produce.js';
-import {
-  deleteGroups,
-  describeGroups,
-  findCoordinator,
-  heartbeat,
-  joinGroup,
-  leaveGroup,
-  listGroups,
-  offsetCommit,
-  offsetFetch,
-  syncGroup,
-} from './groups-pending.js';
+import { heartbeat, joinGroup, leaveGroup, syncGroup } from './groups.js';
+import { deleteGroups, describeGroups, findCoordinator, listGroups } from './groups-admin.js';
+import { offsetCommit, offsetFetch } from './groups-offsets.js';
 
 // #region table
 export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {

@@ -1,11 +1,13 @@
 /**
  * Metadata: this broker, and the topics asked for (nil: all) with their
- * partitions. One broker leads every partition and is its only replica, so
+ * partitions; `__consumer_offsets` is marked internal, and auto-creating it
+ * goes through the group coordinator (compacted, with its own settings). One broker leads every partition and is its only replica, so
  * the in-sync set is `[brokerId]`: that is why acks=-1 ("all") is satisfied
  * as soon as acks=1 is, until replication exists. Missing topics are created
  * when the request allows it and so does `auto.create.topics.enable`.
  */
 import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
+import { isInternalTopic } from '../group/index.js';
 import type { Topic } from '../topics.js';
 import { topicNameProblem } from '../topic-name.js';
 import { type BrokerContext, type Handler, LEADER_EPOCH, itemError } from './context.js';
@@ -32,10 +34,15 @@ async function lookUp(
   name: string,
   create: boolean,
 ): Promise<TopicMetadata> {
-  const missing = (errorCode: number) => ({ errorCode, name, isInternal: false, partitions: [] });
+  const isInternal = isInternalTopic(name);
+  const missing = (errorCode: number) => ({ errorCode, name, isInternal, partitions: [] });
   if (topicNameProblem(name) !== undefined) return missing(ErrorCode.INVALID_TOPIC_EXCEPTION);
   try {
-    const topic = create ? await broker.topics.ensure(name) : broker.topics.get(name);
+    const topic = !create
+      ? broker.topics.get(name)
+      : isInternal
+        ? await broker.groups.ensureTopic()
+        : await broker.topics.ensure(name);
     if (topic === undefined) return missing(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     return describeTopic(broker, topic);
   } catch (err) {
@@ -48,7 +55,7 @@ function describeTopic(broker: BrokerContext, topic: Topic): TopicMetadata {
   return {
     errorCode: 0,
     name: topic.name,
-    isInternal: false,
+    isInternal: isInternalTopic(topic.name),
     partitions: topic.partitions.map((p) => ({
       errorCode: 0,
       partitionIndex: p.index,
