@@ -3,6 +3,9 @@ import { arch, cpus, platform } from 'node:os';
 import { MiB, formatBytes, formatCount, formatInt, percentile, table } from './stats.js';
 import type { Options } from './client-flags.js';
 
+/** Untimed round trips before the timed ones (their CPU is in the phase's). */
+export const WARMUP_ROUND_TRIPS = 500;
+
 export const TARGETS = {
   produceRecordsPerSec: 1_000_000,
   consumeRecordsPerSec: 2_000_000,
@@ -16,7 +19,8 @@ export interface Cpu {
 }
 
 export interface Measured {
-  cpu: { produce: Cpu; plainTcp: Cpu; consume: Cpu };
+  /** rtt and sinkRtt include their untimed warm-up round trips. */
+  cpu: { produce: Cpu; plainTcp: Cpu; consume: Cpu; rtt: Cpu; sinkRtt: Cpu };
   produceSeconds: number;
   sinkSeconds: number;
   consumeSeconds: number;
@@ -35,19 +39,31 @@ export function summarize(name: string, o: Options, m: Measured) {
     clientCpuSeconds: cpu.client,
     serverCpuSeconds: cpu.server,
   });
-  const latency = (micros: number[]) =>
-    micros.length === 0
-      ? { p50Micros: NaN, p99Micros: NaN, maxMicros: NaN }
+  // CPU per round trip, in µs: the phase's CPU over its round trips, warm-up ones included.
+  const perTrip = (cpu: number, n: number): number => (n === 0 ? NaN : (cpu / n) * 1e6);
+  const latency = (micros: number[], cpu: Cpu) => {
+    const n = micros.length === 0 ? 0 : micros.length + WARMUP_ROUND_TRIPS;
+    return micros.length === 0
+      ? {
+          p50Micros: NaN,
+          p99Micros: NaN,
+          maxMicros: NaN,
+          clientCpuMicros: NaN,
+          serverCpuMicros: NaN,
+        }
       : {
           p50Micros: percentile(micros, 50),
           p99Micros: percentile(micros, 99),
           maxMicros: Math.max(...micros),
+          clientCpuMicros: perTrip(cpu.client, n),
+          serverCpuMicros: perTrip(cpu.server, n),
         };
+  };
   const produce = rate(m.produceSeconds, m.cpu.produce);
   const plainTcp = rate(m.sinkSeconds, m.cpu.plainTcp);
   const consume = rate(m.consumeSeconds, m.cpu.consume);
-  const producerRtt = latency(m.producerRtt);
-  const sinkRtt = latency(m.sinkRtt);
+  const producerRtt = latency(m.producerRtt, m.cpu.rtt);
+  const sinkRtt = latency(m.sinkRtt, m.cpu.sinkRtt);
   const pass = {
     produce: produce.recordsPerSec >= TARGETS.produceRecordsPerSec,
     consume: consume.recordsPerSec >= TARGETS.consumeRecordsPerSec,
@@ -119,6 +135,8 @@ export function summarize(name: string, o: Options, m: Measured) {
       us(producerRtt.p50Micros),
       us(producerRtt.p99Micros),
       us(producerRtt.maxMicros),
+      us(producerRtt.clientCpuMicros),
+      us(producerRtt.serverCpuMicros),
       `p50 ≤ ${TARGETS.roundTripP50Micros} µs`,
       yes(pass.roundTrip),
     ],
@@ -127,6 +145,8 @@ export function summarize(name: string, o: Options, m: Measured) {
       us(sinkRtt.p50Micros),
       us(sinkRtt.p99Micros),
       us(sinkRtt.maxMicros),
+      us(sinkRtt.clientCpuMicros),
+      us(sinkRtt.serverCpuMicros),
     ],
   ];
   const l = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' ');
@@ -136,7 +156,8 @@ export function summarize(name: string, o: Options, m: Measured) {
       `max in flight ${o.maxInFlight}, ${o.sendRecords} records per send, ${o.sendsInFlight} sends outstanding`,
     `  node ${process.version}, ${platform()} ${arch()}, ${cpus().length} CPUs; load average ${l(m.load.slice(0, 3))} before, ${l(m.load.slice(3))} after`,
     `  one run of each phase after a warm-up; MiB/s counts payload bytes (key + value);`,
-    `  CPU = user + system time of the client (this process) and the server (broker or sink) over the phase's wall time`,
+    `  CPU = user + system time of the client (this process) and the server (broker or sink) over the phase's wall time;`,
+    `  for round trips, CPU time per round trip`,
     '',
     table(
       ['phase', 'records/s', 'MiB/s', 'client CPU', 'server CPU', 'vs plain', 'target', 'met'],
@@ -144,7 +165,16 @@ export function summarize(name: string, o: Options, m: Measured) {
     ),
     '',
     table(
-      [`round trip (${formatInt(o.roundTrips)} sequential)`, 'p50', 'p99', 'max', 'target', 'met'],
+      [
+        `round trip (${formatInt(o.roundTrips)} sequential)`,
+        'p50',
+        'p99',
+        'max',
+        'client CPU',
+        'server CPU',
+        'target',
+        'met',
+      ],
       rttRows,
     ),
   ].join('\n');

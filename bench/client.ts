@@ -33,12 +33,10 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Consumer, Producer, type ProducerRecord } from '../src/client/index.js';
 import { HELP, type Options, type Phase, parseOptions } from './client-flags.js';
-import { type Cpu, type Measured, summarize } from './client-report.js';
+import { type Cpu, type Measured, WARMUP_ROUND_TRIPS, summarize } from './client-report.js';
 import { SinkClient, type Spawned, processCpuSeconds } from './client-processes.js';
 import { startBrokerProcess, startSinkProcess } from './client-processes.js';
 import { Progress, formatBytes, formatInt, freshTempDir, now } from './stats.js';
-
-const WARMUP_ROUND_TRIPS = 500;
 
 // #region phases
 /** `sendRecords` distinct records, reused for every send: the bench measures the client, not its own allocations. */
@@ -178,7 +176,13 @@ async function measure(o: Options, root: string, progress: Progress): Promise<Me
     let produceSeconds = NaN;
     let sinkSeconds = NaN;
     let consumeSeconds = NaN;
-    const cpu = { produce: NO_CPU, plainTcp: NO_CPU, consume: NO_CPU };
+    const cpu = {
+      produce: NO_CPU,
+      plainTcp: NO_CPU,
+      consume: NO_CPU,
+      rtt: NO_CPU,
+      sinkRtt: NO_CPU,
+    };
     let producerRtt: number[] = [];
     let sinkRtt: number[] = [];
     if (has('produce')) {
@@ -203,9 +207,17 @@ async function measure(o: Options, root: string, progress: Progress): Promise<Me
     }
     if (has('rtt')) {
       progress.step(`produce: ${formatInt(o.roundTrips)} sequential one-record sends`);
-      producerRtt = await producerRoundTrips(producer, 'bench-rtt', o.roundTrips);
+      const p = producer;
+      const t = await timedWithCpu(broker, async () => {
+        producerRtt = await producerRoundTrips(p, 'bench-rtt', o.roundTrips);
+      });
+      cpu.rtt = t.cpu;
       progress.step(`produce: ${formatInt(o.roundTrips)} plain TCP round trips`);
-      sinkRtt = await sinkRoundTrips(sink, o.roundTrips);
+      const c = sink;
+      const u = await timedWithCpu(sinkProcess, async () => {
+        sinkRtt = await sinkRoundTrips(c, o.roundTrips);
+      });
+      cpu.sinkRtt = u.cpu;
     }
     load.push(...loadavg());
     return { cpu, produceSeconds, sinkSeconds, consumeSeconds, producerRtt, sinkRtt, load };

@@ -3,6 +3,8 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import type { AppendRecord } from '../src/log/index.js';
 import { RecordAccumulator, SendTracker, recordSize } from '../src/client/accumulator.js';
+import { bytesFieldSize, headersSize } from '../src/log/batch-builder.js';
+import { decodeRecords } from '../src/log/record-batch.js';
 
 const buffer = fc.oneof(
   fc.constant(null),
@@ -26,6 +28,30 @@ const record: fc.Arbitrary<AppendRecord> = fc
     return out;
   });
 
+function append(
+  accumulator: RecordAccumulator,
+  r: AppendRecord,
+  tracker: SendTracker,
+  i: number,
+): void {
+  const key = r.key ?? null;
+  const payload = bytesFieldSize(key) + bytesFieldSize(r.value) + headersSize(r.headers);
+  const reserved = recordSize(key, r.value, r.headers);
+  accumulator.append(
+    't',
+    0,
+    key,
+    r.value,
+    r.headers,
+    r.timestamp,
+    payload,
+    reserved,
+    tracker,
+    i,
+    1_000,
+  );
+}
+
 describe('the record accumulator', () => {
   it("counts each batch's size exactly as encoded", () => {
     fc.assert(
@@ -36,12 +62,16 @@ describe('the record accumulator', () => {
           () => {},
           () => {},
         );
-        records.forEach((r, i) => accumulator.append('t', 0, r, recordSize(r), tracker, i, 1_000));
+        records.forEach((r, i) => append(accumulator, r, tracker, i));
         const batches = [...accumulator.queues.values()][0]!.batches;
+        const decoded = [];
         for (const batch of batches) {
-          expect(batch.bytes('none').length).toBe(batch.size);
-          if (batch.records.length > 1) expect(batch.size).toBeLessThanOrEqual(16_384);
+          expect(batch.bytes().length).toBe(batch.size);
+          if (batch.recordCount > 1) expect(batch.size).toBeLessThanOrEqual(16_384);
+          decoded.push(...decodeRecords(batch.bytes()));
         }
+        expect(decoded.map((r) => r.value)).toEqual(records.map((r) => r.value));
+        expect(decoded.map((r) => r.timestamp)).toEqual(records.map((r) => r.timestamp ?? 1_000));
       }),
       { numRuns: 200 },
     );
@@ -55,11 +85,62 @@ describe('the record accumulator', () => {
       () => {},
     );
     for (let i = 0; i < 1000; i++) {
-      const r = { key: Buffer.alloc(10), value: Buffer.alloc(90) };
-      accumulator.append('t', 0, r, recordSize(r), tracker, i, 1_000);
+      append(accumulator, { key: Buffer.alloc(10), value: Buffer.alloc(90) }, tracker, i);
     }
     const first = [...accumulator.queues.values()][0]!.batches[0]!;
-    expect(first.records.length).toBe(148);
-    expect(first.bytes('none').length).toBeLessThanOrEqual(16_384);
+    expect(first.recordCount).toBe(148);
+    expect(first.bytes().length).toBeLessThanOrEqual(16_384);
+  });
+
+  it("resolves each send's records to their offsets and timestamps across batches", async () => {
+    const accumulator = new RecordAccumulator({ batchSize: 1_000, lingerMs: 0 });
+    const sends = [0, 1].map(() => {
+      let resolve!: (r: unknown) => void;
+      const promise = new Promise((r) => (resolve = r));
+      return { tracker: new SendTracker(30, resolve, () => {}), promise };
+    });
+    for (let i = 0; i < 30; i++) {
+      for (const send of sends) {
+        const r = { value: Buffer.alloc(40), timestamp: i % 7 === 0 ? 5_000 + i : undefined };
+        append(accumulator, r, send.tracker, i);
+      }
+    }
+    const batches = [...accumulator.queues.values()][0]!.batches;
+    expect(batches.length).toBeGreaterThan(1);
+    let offset = 100;
+    for (const batch of batches) {
+      batch.bytes();
+      batch.complete(offset);
+      offset += batch.recordCount;
+    }
+    const [a, b] = (await Promise.all(sends.map((s) => s.promise))) as {
+      offset: number;
+      timestamp: number;
+    }[][];
+    for (let i = 0; i < 30; i++) {
+      expect(a![i]!.offset).toBe(100 + 2 * i);
+      expect(b![i]!.offset).toBe(101 + 2 * i);
+      expect(a![i]!.timestamp).toBe(i % 7 === 0 ? 5_000 + i : 1_000);
+    }
+  });
+
+  it('reuses the buffer of an acknowledged batch', () => {
+    const accumulator = new RecordAccumulator({ batchSize: 500, lingerMs: 0 });
+    const tracker = new SendTracker(
+      20,
+      () => {},
+      () => {},
+    );
+    for (let i = 0; i < 10; i++) append(accumulator, { value: Buffer.alloc(90, i) }, tracker, i);
+    const queue = [...accumulator.queues.values()][0]!;
+    const first = queue.batches.shift()!;
+    const bytes = first.bytes();
+    first.complete(0);
+    accumulator.recycle(first);
+    for (let i = 10; i < 20; i++) append(accumulator, { value: Buffer.alloc(90, i) }, tracker, i);
+    const reused = queue.batches.find((b) => b.buffer === first.buffer);
+    expect(reused).toBeDefined();
+    expect(decodeRecords(reused!.bytes())[0]!.value![0]).toBeGreaterThanOrEqual(10);
+    expect(bytes.buffer).toBe(reused!.bytes().buffer);
   });
 });

@@ -1,106 +1,60 @@
 /**
  * The producer's record accumulator: per partition, a queue of batches. The
  * last batch of a queue is open and takes records until it holds
- * `batch.size` bytes (its exact encoded size, counted as records are
- * added); a batch is ready to send when it is full, older than
- * `linger.ms`, or a flush or close asks for it. Records are kept as records
- * until the batch is sent; it is encoded once (`encodeBatch`), and the same
- * bytes are sent again on a retry.
+ * `batch.size` bytes; a batch is ready to send when it is full, older than
+ * `linger.ms`, or a flush or close asks for it. Each record is encoded into
+ * its batch's buffer as it is appended (`BatchBuilder`), so no record object
+ * outlives `send`; the header is filled in once, when the batch is first
+ * sent, and the same bytes are sent again on a retry. Buffers of
+ * acknowledged batches are reused for new ones (Kafka's BufferPool does the
+ * same), up to a few.
  *
  * Invariant: within a partition's queue, batches are in append order and a
  * record's position in the batch is its offset delta; only the last batch
  * of a queue accepts records, and never after it was sent.
  */
-import { type AppendRecord, encodeBatch } from '../log/index.js';
-import { varintSize } from '../log/varint.js';
+import { BATCH_HEADER_SIZE } from '../log/batch-header.js';
+import { BatchBuilder } from '../log/batch-builder.js';
+import type { RecordHeader } from '../log/index.js';
+import { SendTracker } from './send-tracker.js';
 
-/** Where a record ended up: Kafka's RecordMetadata. The offset is -1 with acks=0. */
-export interface RecordMetadata {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-}
-
-/** One `send` call's records, which may spread over several batches and partitions. */
-export class SendTracker {
-  readonly results: RecordMetadata[];
-  private remaining: number;
-  private failed = false;
-
-  constructor(
-    count: number,
-    private readonly resolve: (results: RecordMetadata[]) => void,
-    private readonly reject: (error: Error) => void,
-  ) {
-    this.results = new Array<RecordMetadata>(count);
-    this.remaining = count;
-  }
-
-  done(index: number, metadata: RecordMetadata): void {
-    this.results[index] = metadata;
-    this.remaining -= 1;
-    if (this.remaining === 0 && !this.failed) this.resolve(this.results);
-  }
-
-  fail(error: Error): void {
-    if (this.failed) return;
-    this.failed = true;
-    this.reject(error);
-  }
-}
+export { type RecordMetadata, SendTracker } from './send-tracker.js';
 
 /** Bytes a batch's header takes (RecordBatch v2). */
-export const BATCH_OVERHEAD = 61;
+export const BATCH_OVERHEAD = BATCH_HEADER_SIZE;
 /** The most a record's own fields (length, attributes, deltas, lengths) add to its key and value: varints. */
 const RECORD_OVERHEAD = 21;
+/** Buffers of acknowledged batches kept for new ones. */
+const FREE_BUFFERS = 16;
 
 /** An upper estimate of a record's bytes in a batch (what it reserves from buffer.memory). */
-export function recordSize(record: AppendRecord): number {
-  let size = RECORD_OVERHEAD + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const header of record.headers ?? [])
-    size += 10 + Buffer.byteLength(header.key) + (header.value?.length ?? 0);
-  return size;
-}
-
-/**
- * The exact bytes of a record's key, value and headers in a batch (with their
- * length varints): what does not depend on where in the batch it lands.
- */
-function payloadSize(record: AppendRecord): number {
-  const key = record.key;
-  const value = record.value;
-  let size = key === null || key === undefined ? 1 : varintSize(key.length) + key.length;
-  size += value === null ? 1 : varintSize(value.length) + value.length;
-  const headers = record.headers;
-  if (headers === undefined) return size + 1;
-  size += varintSize(headers.length);
-  for (const header of headers) {
-    const keyLength = Buffer.byteLength(header.key);
-    const v = header.value;
-    size +=
-      varintSize(keyLength) +
-      keyLength +
-      (v === null || v === undefined ? 1 : varintSize(v.length) + v.length);
-  }
+export function recordSize(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers?: readonly RecordHeader[],
+): number {
+  let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
+  if (headers !== undefined)
+    for (const header of headers)
+      size += 10 + Buffer.byteLength(header.key) + (header.value?.length ?? 0);
   return size;
 }
 
 export class Batch {
-  readonly records: AppendRecord[] = [];
+  private readonly builder: BatchBuilder;
+  /** The sends whose records this batch holds, as runs of consecutive records of one send. */
   private readonly trackers: SendTracker[] = [];
-  private readonly indices: number[] = [];
-  /** Encoded size (uncompressed), header included: exact as records are added. */
-  size = BATCH_OVERHEAD;
-  /** The first record's timestamp: the base of the records' timestamp deltas. */
-  private firstTimestamp = 0;
+  /** Per run: the index (in its send) of the run's first record, and the run's length. */
+  private readonly starts: number[] = [];
+  private readonly lengths: number[] = [];
+  /** Each record's timestamp, kept only once a record brings its own (else all are `createdAt`). */
+  private timestamps: number[] | undefined;
   /** Bytes reserved from buffer.memory, given back when the batch completes. */
   reserved = 0;
   attempts = 0;
   retryAt = 0;
   full = false;
   sent = false;
-  private encoded: Buffer | undefined;
   private settle!: () => void;
   /** Settles when every record is acknowledged or failed. */
   readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
@@ -109,54 +63,81 @@ export class Batch {
     readonly topic: string,
     readonly partition: number,
     readonly createdAt: number,
-  ) {}
-
-  /** The exact bytes `record` would add as the next record of this batch. */
-  sizeOfNext(record: AppendRecord): number {
-    const timestamp = record.timestamp ?? this.createdAt;
-    const first = this.records.length === 0 ? timestamp : this.firstTimestamp;
-    const delta = timestamp - first;
-    const body =
-      1 +
-      (Number.isSafeInteger(delta) ? varintSize(delta) : 10) +
-      varintSize(this.records.length) +
-      payloadSize(record);
-    return varintSize(body) + body;
+    buffer: Buffer,
+    compression: 'none' | 'gzip',
+  ) {
+    this.builder = new BatchBuilder(buffer, compression);
   }
 
-  /** Adds a record; `exact` is its size from `sizeOfNext`, `reserved` what it took from buffer.memory. */
+  get recordCount(): number {
+    return this.builder.count;
+  }
+
+  /** Encoded size (uncompressed), header included: exact as records are added. */
+  get size(): number {
+    return this.builder.size;
+  }
+
+  /** The exact bytes a record with this timestamp and payload (see BatchBuilder) would add. */
+  sizeOfNext(timestamp: number, payload: number): number {
+    return this.builder.sizeOfNext(timestamp, payload);
+  }
+
+  /** Adds a record; `timestamp` undefined means the batch's `createdAt`. */
   add(
-    record: AppendRecord,
-    exact: number,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeader[] | undefined,
+    timestamp: number | undefined,
+    payload: number,
     reserved: number,
     tracker: SendTracker,
     index: number,
   ): void {
-    if (this.records.length === 0) this.firstTimestamp = record.timestamp ?? this.createdAt;
-    this.records.push(record);
-    this.trackers.push(tracker);
-    this.indices.push(index);
-    this.size += exact;
+    const i = this.builder.count;
+    this.builder.append(timestamp ?? this.createdAt, key, value, headers, payload);
+    if (timestamp !== undefined && this.timestamps === undefined)
+      this.timestamps = new Array<number>(i).fill(this.createdAt);
+    this.timestamps?.push(timestamp ?? this.createdAt);
+    const run = this.trackers.length - 1;
+    if (
+      run >= 0 &&
+      this.trackers[run] === tracker &&
+      this.starts[run]! + this.lengths[run]! === index
+    ) {
+      this.lengths[run]! += 1;
+    } else {
+      this.trackers.push(tracker);
+      this.starts.push(index);
+      this.lengths.push(1);
+    }
     this.reserved += reserved;
   }
 
-  /** The batch as bytes, encoded on first use (and kept for retries). */
-  bytes(compression: 'none' | 'gzip'): Buffer {
-    this.encoded ??= encodeBatch(this.records, { timestamp: this.createdAt, compression });
-    return this.encoded;
+  /** The batch as bytes, its header filled in on first use (and kept for retries). */
+  bytes(): Buffer {
+    return this.builder.build();
+  }
+
+  /** The buffer the batch was written into, to reuse once the batch is acknowledged. */
+  get buffer(): Buffer {
+    return this.builder.buffer;
   }
 
   complete(baseOffset: number): void {
-    const now = this.createdAt;
-    for (let i = 0; i < this.records.length; i++) {
-      const offset = baseOffset < 0 ? -1 : baseOffset + i;
-      const timestamp = this.records[i]!.timestamp ?? now;
-      this.trackers[i]!.done(this.indices[i]!, {
-        topic: this.topic,
-        partition: this.partition,
-        offset,
-        timestamp,
-      });
+    let i = 0;
+    for (let run = 0; run < this.trackers.length; run++) {
+      const tracker = this.trackers[run]!;
+      const start = this.starts[run]!;
+      const length = this.lengths[run]!;
+      for (let k = 0; k < length; k++, i++) {
+        tracker.done(start + k, {
+          topic: this.topic,
+          partition: this.partition,
+          offset: baseOffset < 0 ? -1 : baseOffset + i,
+          timestamp: this.timestamps === undefined ? this.createdAt : this.timestamps[i]!,
+        });
+      }
     }
     this.settle();
   }
@@ -178,51 +159,62 @@ export class PartitionQueue {
 export interface AccumulatorOptions {
   batchSize: number;
   lingerMs: number;
+  /** `compression.type`. Default 'none'. */
+  compression?: 'none' | 'gzip';
 }
 
 export class RecordAccumulator {
   readonly queues = new Map<string, PartitionQueue>();
   /** Batches appended to and not yet settled, for flush. */
   readonly incomplete = new Set<Batch>();
+  /** The queues by topic, then partition: no key string per record. */
+  private readonly byTopic = new Map<string, PartitionQueue[]>();
+  private readonly free: Buffer[] = [];
+  private readonly compression: 'none' | 'gzip';
 
-  constructor(private readonly options: AccumulatorOptions) {}
+  constructor(private readonly options: AccumulatorOptions) {
+    this.compression = options.compression ?? 'none';
+  }
 
-  /** Appends a record to its partition's open batch, opening a new one when it would overflow. Returns the batch if it is new. */
+  // #region append
+  /**
+   * Appends a record to its partition's open batch, opening a new one when it
+   * would overflow. `payload` is the exact bytes of its key, value and headers
+   * in a batch (BatchBuilder), `reserved` what it took from buffer.memory.
+   */
   append(
     topic: string,
     partition: number,
-    record: AppendRecord,
-    bytes: number,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeader[] | undefined,
+    timestamp: number | undefined,
+    payload: number,
+    reserved: number,
     tracker: SendTracker,
     index: number,
     now: number,
-  ): Batch | undefined {
-    const key = `${partition}:${topic}`;
-    let queue = this.queues.get(key);
-    if (queue === undefined) {
-      queue = new PartitionQueue(topic, partition);
-      this.queues.set(key, queue);
-    }
+  ): void {
+    const queue = this.queue(topic, partition);
     let batch = queue.batches[queue.batches.length - 1];
-    let opened: Batch | undefined;
-    let exact = 0;
     if (batch !== undefined && !batch.sent && !batch.full) {
-      exact = batch.sizeOfNext(record);
-      if (batch.records.length > 0 && batch.size + exact > this.options.batchSize) {
+      const exact = batch.sizeOfNext(timestamp ?? batch.createdAt, payload);
+      if (batch.size + exact > this.options.batchSize) {
         batch.full = true;
         batch = undefined;
       }
     } else batch = undefined;
-    if (batch === undefined) {
-      batch = opened = new Batch(topic, partition, now);
-      queue.batches.push(batch);
-      this.incomplete.add(batch);
-      batch.settled.then(() => this.incomplete.delete(batch!));
-      exact = batch.sizeOfNext(record);
-    }
-    batch.add(record, exact, bytes, tracker, index);
+    if (batch === undefined) batch = this.open(queue, now, payload);
+    batch.add(key, value, headers, timestamp, payload, reserved, tracker, index);
     if (batch.size >= this.options.batchSize) batch.full = true;
-    return opened;
+  }
+  // #endregion append
+
+  /** Gives back an acknowledged batch's buffer for a later batch. */
+  recycle(batch: Batch): void {
+    const buffer = batch.buffer;
+    if (buffer.length === this.options.batchSize && this.free.length < FREE_BUFFERS)
+      this.free.push(buffer);
   }
 
   /** Whether the head batch of a queue may be sent now. */
@@ -231,5 +223,31 @@ export class RecordAccumulator {
     return (
       flushing || batch.full || batch.attempts > 0 || now - batch.createdAt >= this.options.lingerMs
     );
+  }
+
+  private queue(topic: string, partition: number): PartitionQueue {
+    let queues = this.byTopic.get(topic);
+    if (queues === undefined) this.byTopic.set(topic, (queues = []));
+    let queue = queues[partition];
+    if (queue === undefined) {
+      queue = queues[partition] = new PartitionQueue(topic, partition);
+      this.queues.set(`${partition}:${topic}`, queue);
+    }
+    return queue;
+  }
+
+  private open(queue: PartitionQueue, now: number, payload: number): Batch {
+    const batchSize = this.options.batchSize;
+    // A first record larger than batch.size gets a batch of its own size.
+    const needed = BATCH_OVERHEAD + 3 * 5 + 1 + payload;
+    const buffer =
+      needed <= batchSize
+        ? (this.free.pop() ?? Buffer.allocUnsafe(batchSize))
+        : Buffer.allocUnsafe(needed);
+    const batch = new Batch(queue.topic, queue.partition, now, buffer, this.compression);
+    queue.batches.push(batch);
+    this.incomplete.add(batch);
+    void batch.settled.then(() => this.incomplete.delete(batch));
+    return batch;
   }
 }

@@ -10,9 +10,10 @@
  * reset: an answer fetched under an older epoch is dropped, so a seek while
  * a prefetch is in flight never hands out records from the old position.
  */
-import { type LogRecord, type RecordHeader, decodeBatches } from '../log/index.js';
+import type { LogRecord, RecordHeader } from '../log/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import type { ClientOptions, Cluster } from './cluster.js';
+import { FetchedRecords, spanBatches } from './fetched-records.js';
 import type { Connection } from './connection.js';
 import { isRetriable, needsMetadataRefresh } from './errors.js';
 import type { Deserializer } from './serde.js';
@@ -69,10 +70,14 @@ export interface PartitionState {
   highWatermark: number;
 }
 
+/**
+ * One partition's fetched records. `records` decodes as the reader advances
+ * `next` (see fetched-records.ts): read `records[next]`, then advance.
+ */
 export interface CompletedFetch {
   state: PartitionState;
   epoch: number;
-  records: LogRecord[];
+  readonly records: LogRecord[];
   next: number;
 }
 
@@ -194,7 +199,7 @@ async function fetchFrom(
 }
 // #endregion round
 
-/** The records at or after `offset`; moves the partition's fetch position past the last whole batch. */
+/** The records at or after `offset`, decoded as they are read; moves the partition's fetch position past the last whole batch. */
 function recordsFrom(
   state: PartitionState,
   epoch: number,
@@ -202,16 +207,10 @@ function recordsFrom(
   offset: number,
 ): CompletedFetch | undefined {
   if (bytes.length === 0) return undefined;
-  const records: LogRecord[] = [];
-  let next = offset;
-  for (const batch of decodeBatches(bytes)) {
-    next = Math.max(next, batch.lastOffset + 1);
-    if (batch.isControl) continue;
-    for (const record of batch.records) if (record.offset >= offset) records.push(record);
-  }
-  state.fetchPosition = next;
-  if (records.length === 0) return undefined;
-  return { state, epoch, records, next: 0 };
+  const span = spanBatches(bytes, offset);
+  state.fetchPosition = span.next;
+  if (!span.any) return undefined;
+  return Object.assign(new FetchedRecords(bytes, span.end, offset), { state, epoch });
 }
 
 export function resetTo(state: PartitionState, strategy: 'earliest' | 'latest'): void {

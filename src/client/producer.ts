@@ -20,7 +20,8 @@
  * whatever piles up while `max.in.flight.requests.per.connection` requests
  * are out, so round trips stay short and throughput stays high.
  */
-import type { AppendRecord, RecordHeader } from '../log/index.js';
+import { bytesFieldSize, headersSize } from '../log/batch-builder.js';
+import type { RecordHeader } from '../log/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import {
   BATCH_OVERHEAD,
@@ -77,10 +78,20 @@ export interface ProducerOptions<K = Buffer, V = Buffer> extends ClientOptions {
   valueSerializer?: Serializer<V>;
 }
 
-/** Where each record of a send goes and what it reserves, as two arrays (no object per record). */
+/**
+ * A send's records, serialized and placed: parallel arrays (no object per
+ * record). `headers` and `timestamps` exist only when some record has them.
+ */
 interface Plan {
+  keys: (Buffer | null)[];
+  values: (Buffer | null)[];
+  headers: (RecordHeader[] | undefined)[] | undefined;
+  timestamps: (number | undefined)[] | undefined;
   partitions: Int32Array;
-  bytes: Float64Array;
+  /** Each record's exact key, value and headers bytes in a batch (BatchBuilder's payload). */
+  payloads: Int32Array;
+  /** What each record reserves from buffer.memory, and their sum. */
+  reserved: Float64Array;
   total: number;
 }
 
@@ -107,7 +118,10 @@ export class Producer<K = Buffer, V = Buffer> {
     const batchSize = positive(options.batchSize ?? 16_384, 'batchSize');
     const lingerMs = nonNegative(options.lingerMs ?? 0, 'lingerMs');
     this.cluster = new Cluster(options);
-    this.accumulator = new RecordAccumulator({ batchSize, lingerMs });
+    const compression = options.compression ?? 'none';
+    if (compression !== 'none' && compression !== 'gzip')
+      throw new TypeError(`compression must be 'none' or 'gzip', not ${String(compression)}`);
+    this.accumulator = new RecordAccumulator({ batchSize, lingerMs, compression });
     this.pool = new MemoryPool(options.bufferMemory ?? 32 * 1024 * 1024);
     this.partitioner = new DefaultPartitioner(batchSize);
     this.maxBlockMs = nonNegative(options.maxBlockMs ?? 60_000, 'maxBlockMs');
@@ -123,7 +137,6 @@ export class Producer<K = Buffer, V = Buffer> {
       retryBackoffMs: nonNegative(options.retryBackoffMs ?? 100, 'retryBackoffMs'),
       deliveryTimeoutMs: positive(options.deliveryTimeoutMs ?? 120_000, 'deliveryTimeoutMs'),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
-      compression: options.compression ?? 'none',
     };
     this.sender = new Sender(
       this.accumulator,
@@ -143,36 +156,26 @@ export class Producer<K = Buffer, V = Buffer> {
       return Promise.reject(new TypeError('topic must be a non-empty string'));
     if (!Array.isArray(records))
       return Promise.reject(new TypeError('records must be an array of { key?, value }'));
+    if (records.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       const tracker = new SendTracker(records.length, resolve, reject);
-      if (records.length === 0) return resolve([]);
-      let prepared: AppendRecord[];
+      let plan: Plan;
       try {
-        prepared = records.map((r) => this.serialize(r));
+        plan = this.serialize(records);
       } catch (error) {
         return reject(error as Error);
       }
       const metadata = this.waiting === 0 ? this.cluster.topic(topic, this.autoCreate) : undefined;
-      let plan: Plan | undefined;
+      let placed = false;
       if (metadata !== undefined && !(metadata instanceof Promise)) {
         try {
-          plan = this.place(topic, metadata, records, prepared);
+          this.place(topic, metadata, records, plan);
+          placed = true;
         } catch (error) {
           return reject(error as Error);
         }
         if (this.pool.tryReserve(plan.total)) {
-          const now = Date.now();
-          const { partitions, bytes } = plan;
-          for (let i = 0; i < prepared.length; i++)
-            this.accumulator.append(
-              topic,
-              partitions[i]!,
-              prepared[i]!,
-              bytes[i]!,
-              tracker,
-              i,
-              now,
-            );
+          this.appendAll(topic, plan, tracker, 0, records.length);
           this.sender.wake();
           return;
         }
@@ -181,21 +184,10 @@ export class Producer<K = Buffer, V = Buffer> {
       this.tail = this.tail
         .then(async () => {
           const fresh = await this.metadataWithin(topic);
-          if (plan === undefined || fresh !== metadata)
-            plan = this.place(topic, fresh, records, prepared);
-          const { partitions, bytes } = plan;
-          for (let i = 0; i < prepared.length; i++) {
-            await this.pool.reserve(bytes[i]!, this.maxBlockMs);
-            const now = Date.now();
-            this.accumulator.append(
-              topic,
-              partitions[i]!,
-              prepared[i]!,
-              bytes[i]!,
-              tracker,
-              i,
-              now,
-            );
+          if (!placed || fresh !== metadata) this.place(topic, fresh, records, plan);
+          for (let i = 0; i < records.length; i++) {
+            await this.pool.reserve(plan.reserved[i]!, this.maxBlockMs);
+            this.appendAll(topic, plan, tracker, i, i + 1);
             this.sender.wake();
           }
         })
@@ -204,50 +196,115 @@ export class Producer<K = Buffer, V = Buffer> {
     });
   }
 
+  /** Appends records [from, to) of a plan to the accumulator. */
+  private appendAll(
+    topic: string,
+    plan: Plan,
+    tracker: SendTracker,
+    from: number,
+    to: number,
+  ): void {
+    const now = Date.now();
+    const { keys, values, headers, timestamps, partitions, payloads, reserved } = plan;
+    for (let i = from; i < to; i++) {
+      this.accumulator.append(
+        topic,
+        partitions[i]!,
+        keys[i]!,
+        values[i]!,
+        headers?.[i],
+        timestamps?.[i],
+        payloads[i]!,
+        reserved[i]!,
+        tracker,
+        i,
+        now,
+      );
+    }
+  }
+
   /** Each record's partition and size; throws for a partition that does not exist or a record too large. */
   private place(
     topic: string,
     metadata: TopicMetadata,
     records: readonly ProducerRecord<K, V>[],
-    prepared: AppendRecord[],
-  ): Plan {
+    plan: Plan,
+  ): void {
     const numPartitions = metadata.partitions.length;
-    const n = prepared.length;
-    const plan: Plan = { partitions: new Int32Array(n), bytes: new Float64Array(n), total: 0 };
-    for (let i = 0; i < n; i++) {
-      const record = prepared[i]!;
-      const bytes = recordSize(record);
-      if (bytes + BATCH_OVERHEAD > this.maxRecordSize)
-        throw new ProtocolError(
-          'MESSAGE_TOO_LARGE',
-          `a record of about ${bytes} bytes is larger than max.request.size (${this.maxRecordSize})`,
-        );
+    const { keys, reserved } = plan;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const bytes = reserved[i]!;
+      // One partition: skip hashing the key (x % 1 is 0 whatever x is).
       const partition =
         records[i]!.partition ??
-        this.partitioner.partition(topic, record.key ?? null, bytes, numPartitions);
+        (key !== null && numPartitions === 1
+          ? 0
+          : this.partitioner.partition(topic, key, bytes, numPartitions));
       if (!Number.isInteger(partition) || partition < 0 || partition >= numPartitions)
         throw new ProtocolError(
           'UNKNOWN_TOPIC_OR_PARTITION',
           `topic '${topic}' has ${numPartitions} partitions; there is no partition ${partition}`,
         );
       plan.partitions[i] = partition;
-      plan.bytes[i] = bytes;
-      plan.total += bytes;
     }
-    return plan;
   }
   // #endregion send
 
-  private serialize(record: ProducerRecord<K, V>): AppendRecord {
-    if (record === null || typeof record !== 'object')
-      throw new TypeError('a record must be an object { key?, value }');
-    const key =
-      record.key === undefined || record.key === null ? null : this.keySerializer(record.key);
-    const value = record.value === null ? null : this.valueSerializer(record.value);
-    const out: AppendRecord = { key, value };
-    if (record.headers !== undefined) out.headers = record.headers;
-    if (record.timestamp !== undefined) out.timestamp = record.timestamp;
-    return out;
+  /** Serializes and checks every record of a send; throws before anything is appended. */
+  private serialize(records: readonly ProducerRecord<K, V>[]): Plan {
+    const n = records.length;
+    const plan: Plan = {
+      keys: new Array<Buffer | null>(n),
+      values: new Array<Buffer | null>(n),
+      headers: undefined,
+      timestamps: undefined,
+      partitions: new Int32Array(n),
+      payloads: new Int32Array(n),
+      reserved: new Float64Array(n),
+      total: 0,
+    };
+    for (let i = 0; i < n; i++) {
+      const record = records[i]!;
+      if (record === null || typeof record !== 'object')
+        throw new TypeError('a record must be an object { key?, value }');
+      const key =
+        record.key === undefined || record.key === null
+          ? null
+          : bytesOf(this.keySerializer(record.key), 'key');
+      const value =
+        record.value === null ? null : bytesOf(this.valueSerializer(record.value), 'value');
+      const { headers, timestamp } = record;
+      let payload = bytesFieldSize(key) + bytesFieldSize(value);
+      if (headers !== undefined) {
+        if (!Array.isArray(headers))
+          throw new TypeError('headers must be an array of { key, value }');
+        for (const h of headers) {
+          if (typeof h?.key !== 'string') throw new TypeError('a header key must be a string');
+          if (h.value !== null && h.value !== undefined && !(h.value instanceof Uint8Array))
+            throw new TypeError('a header value must be a Buffer or null');
+        }
+        (plan.headers ??= new Array<RecordHeader[] | undefined>(n))[i] = headers;
+      }
+      payload += headersSize(headers);
+      if (timestamp !== undefined) {
+        if (!Number.isSafeInteger(timestamp) || Math.abs(timestamp) >= MAX_TIMESTAMP)
+          throw new TypeError(`a timestamp must be an integer of ms, not ${timestamp}`);
+        (plan.timestamps ??= new Array<number | undefined>(n))[i] = timestamp;
+      }
+      const bytes = recordSize(key, value, headers);
+      if (bytes + BATCH_OVERHEAD > this.maxRecordSize)
+        throw new ProtocolError(
+          'MESSAGE_TOO_LARGE',
+          `a record of about ${bytes} bytes is larger than max.request.size (${this.maxRecordSize})`,
+        );
+      plan.keys[i] = key;
+      plan.values[i] = value;
+      plan.payloads[i] = payload;
+      plan.reserved[i] = bytes;
+      plan.total += bytes;
+    }
+    return plan;
   }
 
   private async metadataWithin(topic: string): Promise<TopicMetadata> {
@@ -288,6 +345,16 @@ export class Producer<K = Buffer, V = Buffer> {
       await this.cluster.close();
     }
   }
+}
+
+/** Timestamps stay below 2^52 ms, so that the difference of any two is a safe integer. */
+const MAX_TIMESTAMP = 2 ** 52;
+
+/** A serializer's result, checked: a batch holds bytes. */
+function bytesOf(bytes: unknown, what: string): Buffer | null {
+  if (bytes === null || Buffer.isBuffer(bytes)) return bytes;
+  if (bytes instanceof Uint8Array) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  throw new TypeError(`the ${what} serializer must return a Buffer or null, not ${typeof bytes}`);
 }
 
 function positive(n: number, name: string): number {

@@ -29,7 +29,6 @@ export interface SenderOptions {
   retryBackoffMs: number;
   deliveryTimeoutMs: number;
   requestTimeoutMs: number;
-  compression: 'none' | 'gzip';
 }
 
 export class Sender {
@@ -48,15 +47,21 @@ export class Sender {
     private readonly lingerMs: number,
   ) {}
 
-  /** Drains at the end of this tick: sends made in the same tick share batches. */
+  /**
+   * Drains once the current tick's work is done (its microtasks included):
+   * sends made in the same tick share batches. A `nextTick`, not a
+   * `setImmediate`: no extra turn of the event loop before a request leaves.
+   */
   wake(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.drain();
-    });
+    process.nextTick(this.drainScheduled);
   }
+
+  private readonly drainScheduled = (): void => {
+    this.scheduled = false;
+    this.drain();
+  };
 
   /** Drains at `at` (ms since the epoch) unless a drain is due earlier. */
   wakeAt(at: number): void {
@@ -152,7 +157,7 @@ export class Sender {
         const batch = queue.batches[0];
         if (batch === undefined || batch.sent || !this.accumulator.isReady(batch, now, flushing))
           continue;
-        const bytes = batch.bytes(this.options.compression).length;
+        const bytes = batch.bytes().length;
         if (batches.length > 0 && size + bytes > this.options.maxRequestSize) break;
         size += bytes;
         batches.push(batch);
@@ -174,7 +179,7 @@ export class Sender {
       if (list === undefined) topics.set(batch.topic, (list = []));
       list.push({
         partitionIndex: batch.partition,
-        records: batch.bytes(this.options.compression),
+        records: batch.bytes(),
       });
     }
     const body = {
@@ -196,7 +201,7 @@ export class Sender {
   }
 
   private settle(batch: Batch, response: ProduceResponse | undefined, now: number): void {
-    if (response === undefined) return this.done(batch, () => batch.complete(-1));
+    if (response === undefined) return this.completed(batch, -1);
     const answer = response.topics
       .find((t) => t.name === batch.topic)
       ?.partitions.find((p) => p.partitionIndex === batch.partition);
@@ -207,7 +212,7 @@ export class Sender {
       );
       return this.done(batch, () => batch.fail(error));
     }
-    if (answer.errorCode === 0) return this.done(batch, () => batch.complete(answer.baseOffset));
+    if (answer.errorCode === 0) return this.completed(batch, answer.baseOffset);
     const error = ProtocolError.fromCode(answer.errorCode, answer.errorMessage ?? undefined);
     this.failed(batch, error, now);
   }
@@ -260,7 +265,7 @@ export class Sender {
       queue.batches.shift();
       const error = new ClientError(
         ClientErrorCode.TIMEOUT,
-        `${batch.records.length} record(s) for ${batch.topic}-${batch.partition} expired: ` +
+        `${batch.recordCount} record(s) for ${batch.topic}-${batch.partition} expired: ` +
           `${now - batch.createdAt} ms passed since the batch was created (delivery.timeout.ms)`,
       );
       this.done(batch, () => batch.fail(error));
@@ -270,5 +275,12 @@ export class Sender {
   private done(batch: Batch, settle: () => void): void {
     settle();
     this.release(batch.reserved);
+  }
+
+  /** Acknowledged: the request was written whole, so nothing reads the batch's buffer any more. */
+  private completed(batch: Batch, baseOffset: number): void {
+    batch.complete(baseOffset);
+    this.release(batch.reserved);
+    this.accumulator.recycle(batch);
   }
 }

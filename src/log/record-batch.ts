@@ -246,7 +246,8 @@ export function decodeRecords(buf: Buffer, options: DecodeOptions = {}): LogReco
   return out;
 }
 
-function decodeBatchAt(
+/** Decodes the one whole batch at [pos, pos + size) of `buf` (its size from `batchSizeAt`). */
+export function decodeBatchAt(
   buf: Buffer,
   pos: number,
   size: number,
