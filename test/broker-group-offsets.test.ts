@@ -176,7 +176,7 @@ describe('__consumer_offsets', () => {
     }
   });
 
-  it('cannot be created or deleted by request', async () => {
+  it('cannot be created, deleted or written to by request', async () => {
     const broker = await openBroker();
     try {
       const created = await broker.call('CreateTopics', {
@@ -199,6 +199,14 @@ describe('__consumer_offsets', () => {
         timeoutMs: 1000,
       });
       expect(deleted.topics[0]).toMatchObject({ errorCode: 17 });
+      const produced = await broker.call('Produce', {
+        acks: 1,
+        timeoutMs: 1000,
+        topics: [
+          { name: OFFSETS_TOPIC, partitions: [{ partitionIndex: 0, records: Buffer.alloc(0) }] },
+        ],
+      });
+      expect(produced.topics[0]?.partitions[0]).toMatchObject({ errorCode: 17, baseOffset: -1 });
       expect(broker.topics.get(OFFSETS_TOPIC)?.partitions).toHaveLength(50);
     } finally {
       await broker.close();

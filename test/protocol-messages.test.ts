@@ -131,7 +131,7 @@ describe('the request envelope', () => {
       [{ ...produce, clientId: 7 }, 42, 'clientId must be a string'],
       [{ ...produce, body: [] }, 42, 'body must be a map, got an array'],
       [{ ...produce, body: undefined }, 42, 'body must be a map, got nothing'],
-      [{ ...produce, api: 'JoinGroup' }, 35, "unknown api 'JoinGroup'"],
+      [{ ...produce, api: 'InitProducerId' }, 35, "unknown api 'InitProducerId'"],
       [{ ...produce, api: 'toString' }, 35, "unknown api 'toString'"],
       [{ ...produce, api: '__proto__' }, 35, "unknown api '__proto__'"],
       [{ ...produce, version: 1 }, 35, 'Produce version 1 is not supported (0 to 0)'],

@@ -73,15 +73,25 @@ export class Cluster {
   }
 
   /** The pooled connection to an address (opened on its first request). */
-  connectionTo(address: BrokerAddress): Connection {
+  connectionTo(address: BrokerAddress, purpose = ''): Connection {
     if (this.closed) throw new ClientError(ClientErrorCode.CLOSED, 'the client is closed');
-    const key = formatAddress(address);
+    const key = purpose === '' ? formatAddress(address) : `${purpose}:${formatAddress(address)}`;
     let connection = this.connections.get(key);
     if (connection === undefined) {
       connection = new Connection(address, this.options);
       this.connections.set(key, connection);
     }
     return connection;
+  }
+
+  /**
+   * A connection of its own to a group coordinator, apart from the one the
+   * fetches use (as Kafka's clients do): the broker answers a connection's
+   * requests in order, so a JoinGroup held for a rebalance must not hold up
+   * fetches, nor a long-polling fetch the heartbeats.
+   */
+  coordinatorConnection(address: BrokerAddress): Connection {
+    return this.connectionTo(address, 'coordinator');
   }
 
   /** The connection to a broker by node id, as Metadata named it. */

@@ -1,10 +1,10 @@
 /**
- * The consumer, without groups for now: you assign it partitions and read.
+ * The consumer: assign it partitions, or subscribe it to topics as a member
+ * of a consumer group (`groupId`), and read.
  *
- *   const consumer = new Consumer({ brokers: '127.0.0.1:9092', valueDeserializer: stringSerde.deserialize });
- *   consumer.assign([{ topic: 'page-views', partition: 0 }]);
- *   consumer.seekToBeginning();
- *   for await (const record of consumer) console.log(record.offset, record.value);
+ *   const consumer = new Consumer({ brokers: '127.0.0.1:9092', groupId: 'billing' });
+ *   consumer.subscribe(['payments']);
+ *   for await (const record of consumer) handle(record); // positions auto-committed every 5 s
  *
  * Guarantees: per partition, records come in offset order, each once, from
  * the position on (`seek` moves it; `seekToBeginning/End` look it up with
@@ -12,17 +12,19 @@
  * partitions. While records are handed out the next fetch is already in
  * flight (prefetch), at most two fetches' worth buffered per partition.
  *
- * The iterator is the one reader: a second concurrent `for await` is refused,
- * and leaving the loop (break, return, throw) closes the consumer. A
- * non-retriable error (OFFSET_OUT_OF_RANGE with `autoOffsetReset: 'none'`, a
- * corrupt batch) is thrown from the loop; retriable ones are retried after
- * `retry.backoff.ms`, with a metadata refresh for leadership errors.
+ * The iterator is the one reader and its `next()` is Kafka's poll: group
+ * work (rebalances, auto-commits) happens there, never while the application
+ * holds a record; a partition's records are never handed out after its
+ * revocation. A second concurrent `for await` is refused, and leaving the loop
+ * (break, return, throw) closes the consumer. A non-retriable error is thrown
+ * from the loop; retriable ones are retried after `retry.backoff.ms`, with a
+ * metadata refresh for leadership errors. Group semantics: docs/consumer.md.
  */
 import { Cluster } from './cluster.js';
 import { ClientError, ClientErrorCode, sleep } from './errors.js';
 import {
   type CompletedFetch,
-  type ConsumerOptions,
+  type ConsumerOptions as FetcherOptions,
   type ConsumerRecord,
   type FetchOptions,
   fetchOptions,
@@ -34,9 +36,21 @@ import {
 } from './fetcher.js';
 import { type TopicPartition, tpKey } from './list-offsets.js';
 import type { Deserializer } from './serde.js';
+import {
+  type AssignmentHost,
+  ConsumerGroup,
+  type ConsumerGroupMetadata,
+} from './group/consumer-group.js';
+import type { CommitOffset, CommittedOffset } from './group/offset-committer.js';
+import { type GroupOptions, groupOptions } from './group/options.js';
 
 export type { TopicPartition } from './list-offsets.js';
-export type { ConsumerOptions, ConsumerRecord } from './fetcher.js';
+export type { ConsumerRecord } from './fetcher.js';
+export type { CommitOffset, CommittedOffset } from './group/offset-committer.js';
+export type { ConsumerGroupMetadata } from './group/consumer-group.js';
+
+export interface ConsumerOptions<K = Buffer | null, V = Buffer | null>
+  extends FetcherOptions<K, V>, GroupOptions {}
 
 export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIterable<
   ConsumerRecord<K, V>
@@ -51,8 +65,14 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   private inFlight: Promise<void> | undefined;
   private failure: Error | undefined;
   private wakeUp: (() => void) | undefined;
+  private interrupt: (() => void) | undefined;
   private reading = false;
+  /** Set when close() starts: nothing more is handed out or fetched. */
+  private closing: Promise<void> | undefined;
+  /** Set when close() has left the group: the consumer refuses every call (callbacks during close still work). */
   private closed = false;
+  private readonly group: ConsumerGroup | undefined;
+  private mode: 'none' | 'assigned' | 'subscribed' = 'none';
 
   constructor(options: ConsumerOptions<K, V> = {}) {
     this.cluster = new Cluster(options);
@@ -61,20 +81,69 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     const identity = ((bytes: Buffer | null) => bytes) as Deserializer<never>;
     this.keyDeserializer = options.keyDeserializer ?? identity;
     this.valueDeserializer = options.valueDeserializer ?? identity;
+    const group = groupOptions(options);
+    if (group !== undefined) {
+      const host: AssignmentHost = {
+        states: () => this.states.values(),
+        setAssignment: (partitions) => this.setAssignment(partitions),
+        seek: (tp, offset) => this.seek(tp, offset),
+        reset: (tp, strategy) => this.resetPartition(tp, strategy),
+        wake: () => this.wake(),
+      };
+      this.group = new ConsumerGroup(this.cluster, group, host);
+    }
   }
 
   // #region assignment
   /** Reads these partitions from now on (replacing the previous set); positions kept for those that stay. */
   assign(partitions: readonly TopicPartition[]): void {
     this.checkOpen();
-    const next = new Map<string, PartitionState>();
-    for (const tp of partitions) {
+    if (this.mode === 'subscribed')
+      throw new TypeError('assign() and subscribe() are mutually exclusive: unsubscribe() first');
+    for (const tp of partitions)
       if (typeof tp?.topic !== 'string' || !Number.isInteger(tp.partition) || tp.partition < 0)
         throw new TypeError('assign wants [{ topic, partition }]');
+    this.setAssignment(partitions);
+    this.mode = partitions.length > 0 ? 'assigned' : 'none';
+  }
+
+  /** Joins the group `groupId` to read these topics; the group divides their partitions among its members. */
+  subscribe(topics: readonly string[]): void {
+    this.checkOpen();
+    if (this.group === undefined)
+      throw new TypeError('subscribe() needs a groupId: the partitions are assigned by a group');
+    if (this.mode === 'assigned')
+      throw new TypeError('subscribe() and assign() are mutually exclusive: assign([]) first');
+    this.group.subscribe(topics);
+    this.mode = 'subscribed';
+    this.wake();
+  }
+
+  /** Leaves the group (committing and revoking first, as on close), or drops the assigned partitions. */
+  async unsubscribe(): Promise<void> {
+    this.checkOpen();
+    if (this.mode === 'subscribed') await this.group!.unsubscribe();
+    this.setAssignment([]);
+    this.mode = 'none';
+  }
+
+  /** The topics subscribed to ([] when partitions are assigned). */
+  subscription(): string[] {
+    return this.mode === 'subscribed' ? this.group!.topics() : [];
+  }
+
+  private setAssignment(partitions: readonly TopicPartition[]): void {
+    const next = new Map<string, PartitionState>();
+    // With a group, a new partition starts at its committed offset, looked up in the iterator's poll.
+    const reset = this.group === undefined ? this.fetch.autoOffsetReset : 'none';
+    for (const tp of partitions) {
       const key = tpKey(tp);
-      next.set(key, this.states.get(key) ?? newState(tp, this.fetch.autoOffsetReset));
+      const state = this.states.get(key);
+      next.set(key, state ?? newState(tp, reset));
+      if (state === undefined && this.group !== undefined) this.group.positionsPending = true;
     }
-    this.buffer = this.buffer.filter((f) => next.get(tpKey(f.state.tp)) === f.state);
+    // A partition that goes: what is buffered or in flight for it is never handed out.
+    for (const [key, state] of this.states) if (!next.has(key)) this.forget(state);
     this.states = next;
     this.wake();
   }
@@ -105,6 +174,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   /** The offset of the next record `tp` will hand out (looked up first if a reset is pending). */
   async position(tp: TopicPartition): Promise<number> {
     const state = this.state(tp);
+    if (state.position === null && state.reset === null) await this.group?.initPositions();
     await resolveResets(this.cluster, [state]);
     if (state.position === null) throw new Error(`no position for ${tpKey(tp)}`);
     return state.position;
@@ -129,11 +199,49 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   }
   // #endregion assignment
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  // #region group
+  /**
+   * Commits offsets for the group: by default the position of every assigned
+   * partition (the offset after the last record handed out); or the given
+   * offsets, each that of the next record to read. Fails with
+   * CLIENT_COMMIT_FAILED when the group has moved on without this member.
+   */
+  async commit(offsets?: readonly CommitOffset[]): Promise<void> {
+    this.checkOpen();
+    await this.needGroup('commit()').commit(offsets);
+  }
+
+  /** The group's committed offsets for `partitions`, in their order (offset -1: nothing committed). */
+  async committed(partitions: readonly TopicPartition[]): Promise<CommittedOffset[]> {
+    this.checkOpen();
+    return this.needGroup('committed()').committed(partitions);
+  }
+
+  /** The group, generation and member id this consumer commits with. */
+  groupMetadata(): ConsumerGroupMetadata {
+    return this.needGroup('groupMetadata()').metadata();
+  }
+
+  private needGroup(what: string): ConsumerGroup {
+    if (this.group === undefined) throw new TypeError(`${what} needs a groupId`);
+    return this.group;
+  }
+  // #endregion group
+
+  /** Commits the positions (auto-commit), revokes, leaves the group, closes the connections. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.wake();
-    await this.cluster.close();
+    try {
+      await this.group?.close(); // the revoke callback may still commit, seek, ask positions
+    } finally {
+      this.closed = true;
+      await this.cluster.close();
+    }
   }
 
   // #region iterate
@@ -147,9 +255,17 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
 
   private async *records(): AsyncGenerator<ConsumerRecord<K, V>> {
     try {
-      while (!this.closed) {
+      while (this.closing === undefined) {
+        // Kafka's poll: the group's work, before any record is handed out.
+        const work = this.group?.poll();
+        if (work !== undefined)
+          await work.catch((error: unknown) => {
+            if (this.closing === undefined) throw error; // closing fails the group's requests
+          });
+        if (this.closing !== undefined) return;
         const record = this.nextBuffered();
         if (record !== undefined) {
+          this.group?.membership.pollEnded();
           yield record;
           continue;
         }
@@ -201,28 +317,32 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   // #region fetch
   /** Starts the next fetch round in the background, unless one is in flight. */
   private prefetch(): void {
-    if (this.inFlight !== undefined || this.closed) return;
+    if (this.inFlight !== undefined || this.closing !== undefined) return;
     const round = this.round();
     this.inFlight = round.finally(() => (this.inFlight = undefined));
   }
 
+  /** Until the fetch in flight completes, or the group has work for the iterator. */
   private async waitForData(): Promise<void> {
     this.prefetch();
-    if (this.inFlight !== undefined) return this.inFlight;
+    if (this.inFlight === undefined) return;
+    await Promise.race([this.inFlight, new Promise<void>((resolve) => (this.interrupt = resolve))]);
+    this.interrupt = undefined;
   }
 
   private async round(): Promise<void> {
+    if (this.group?.rebalancing === true) return this.idle(); // nothing is fetched mid-rebalance
     const resets = [...this.states.values()].filter((s) => s.reset !== null && !s.paused);
     try {
       await resolveResets(this.cluster, resets);
     } catch (error) {
-      if (!this.closed) await this.backoffOrFail(error);
+      if (this.closing === undefined) await this.backoffOrFail(error);
       return;
     }
     const unpositioned = [...this.states.values()].find(
       (s) => s.position === null && s.reset === null && !s.paused,
     );
-    if (unpositioned !== undefined) {
+    if (unpositioned !== undefined && this.group === undefined) {
       this.failure ??= new ClientError(
         ClientErrorCode.NO_OFFSET,
         `${tpKey(unpositioned.tp)} has no position and autoOffsetReset is 'none': seek first`,
@@ -239,7 +359,7 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
       return;
     }
     const result = await fetchRound(this.cluster, fetchable, this.fetch);
-    if (this.closed) return;
+    if (this.closing !== undefined) return;
     for (const completed of result.completed) this.buffer.push(completed);
     if (result.error !== undefined) this.failure ??= result.error;
     else if (result.backoff) await sleep(this.retryBackoffMs);
@@ -264,8 +384,10 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
 
   private wake(): void {
     const wakeUp = this.wakeUp;
-    this.wakeUp = undefined;
+    const interrupt = this.interrupt;
+    this.wakeUp = this.interrupt = undefined;
     wakeUp?.();
+    interrupt?.();
   }
   // #endregion fetch
 
