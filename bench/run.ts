@@ -39,6 +39,11 @@ const BENCHMARKS: Readonly<Record<string, BenchEntry>> = {
     summary: 'cleaner: MiB/s cleaning a 1 GiB log (10% live), append p99 with and without a pass',
     load: () => import('./compaction.js'),
   },
+  groups: {
+    summary:
+      'consumer groups: SIGKILL to takeover with 45 s and 1 s sessions; a group of 1, 2, 4 member processes reading 8 partitions',
+    load: () => import('./groups.js'),
+  },
 };
 
 function usage(): string {

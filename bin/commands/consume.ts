@@ -4,14 +4,23 @@
  * `--print-key`, or one JSON object per line with `--json`. Starts at the
  * end unless `--from-beginning` or `--offset N`; stops after
  * `--max-messages`, after `--timeout-ms` without a record, or on Ctrl-C.
+ *
+ * With `--group G` it joins consumer group G instead of reading every
+ * partition: the group's members share the partitions, each starts where
+ * the group committed (`--from-beginning` only where nothing is committed),
+ * positions are committed as it goes (every `--auto-commit-interval-ms`)
+ * and when it stops, and on SIGINT/SIGTERM it leaves the group at once so
+ * the others take its partitions without waiting for its session to end.
+ * Rebalances are reported on stderr.
  * Exit status: 0 stopped as asked, 1 the broker failed, 2 usage error.
  */
 import type { Command } from 'commander';
 import { Admin, Consumer, type TopicPartition } from '../../src/client/index.js';
 import { type CommandModule, UsageError } from '../command.js';
-import { brokerAddress, brokerOption, clientAction, integer } from './client-common.js';
+import { brokerAddress, brokerOption, clientAction, collect, integer } from './client-common.js';
+import { type GroupConsumeOptions, groupConsumerOptions } from './consume-group.js';
 
-interface ConsumeOptions {
+interface ConsumeOptions extends GroupConsumeOptions {
   broker: string;
   topic: string;
   partition?: string;
@@ -35,11 +44,31 @@ export const consume: CommandModule = {
       .option('--timeout-ms <ms>', 'stop after this long without a record')
       .option('--print-key', 'print key<TAB>value')
       .option('--json', 'print each record as a JSON object')
+      .option('--group <id>', 'join this consumer group: share the partitions, commit offsets')
+      .option('--client-id <id>', 'the client id brokers (and groups describe) show')
+      .option(
+        '--session-timeout-ms <ms>',
+        'with --group: silent this long, the member is dropped (default 45000)',
+      )
+      .option(
+        '--heartbeat-interval-ms <ms>',
+        'with --group: heartbeat this often (default: 3000, or a third of the session timeout if smaller)',
+      )
+      .option(
+        '--auto-commit-interval-ms <ms>',
+        'with --group: commit positions this often (default 5000)',
+      )
+      .option(
+        '--assignor <name>',
+        'with --group: range or roundrobin (repeat: preferred first; default range)',
+        collect,
+      )
       .addHelpText(
         'after',
         '\nExamples:' +
           '\n  samsa consume --topic page-views --from-beginning --max-messages 10' +
-          '\n  samsa consume --topic page-views --partition 0 --offset 42 --json --timeout-ms 1000',
+          '\n  samsa consume --topic page-views --partition 0 --offset 42 --json --timeout-ms 1000' +
+          '\n  samsa consume --topic page-views --group dashboards --from-beginning',
       )
       .action((o: ConsumeOptions) => runConsume(o));
   },
@@ -55,14 +84,27 @@ async function runConsume(o: ConsumeOptions): Promise<void> {
     throw new UsageError('--offset needs --partition (an offset belongs to one partition)');
   if (offset !== undefined && o.fromBeginning)
     throw new UsageError('give --from-beginning or --offset, not both');
+  const group = groupConsumerOptions(o, only !== undefined);
   let count = 0;
   await clientAction(async () => {
-    const partitions = await partitionsOf(brokers, o.topic, only);
-    const consumer = new Consumer({ brokers, reconnectBackoffMaxMs: 200, fetchMaxWaitMs: 200 });
-    consumer.assign(partitions);
-    if (offset !== undefined) consumer.seek(partitions[0]!, offset);
-    else if (o.fromBeginning) consumer.seekToBeginning();
-    else consumer.seekToEnd();
+    const common = {
+      brokers,
+      clientId: o.clientId,
+      reconnectBackoffMaxMs: 200,
+      fetchMaxWaitMs: 200,
+    };
+    let consumer: Consumer;
+    if (group !== undefined) {
+      consumer = new Consumer({ ...common, ...group });
+      consumer.subscribe([o.topic]);
+    } else {
+      const partitions = await partitionsOf(brokers, o.topic, only);
+      consumer = new Consumer(common);
+      consumer.assign(partitions);
+      if (offset !== undefined) consumer.seek(partitions[0]!, offset);
+      else if (o.fromBeginning) consumer.seekToBeginning();
+      else consumer.seekToEnd();
+    }
     let timer: NodeJS.Timeout | undefined;
     const stop = () => void consumer.close();
     const arm = () => {

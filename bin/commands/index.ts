@@ -8,6 +8,7 @@ import { broker } from './broker.js';
 import { consume } from './consume.js';
 import { demo } from './demo.js';
 import { dumpLog } from './dump-log.js';
+import { groups } from './groups.js';
 import { log } from './log.js';
 import { offsets } from './offsets.js';
 import { produce } from './produce.js';
@@ -22,5 +23,6 @@ export const COMMANDS: readonly CommandModule[] = [
   produce,
   consume,
   offsets,
+  groups,
   // broker, topics, produce, consume ... plug in here.
 ];

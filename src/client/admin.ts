@@ -1,10 +1,21 @@
 /**
  * The admin client: topics (create, delete, list, describe), configs
- * (describe, alter), offsets (list) and records (delete). The plural methods
- * answer per item, as Kafka's AdminClient does: one topic's failure does not
- * hide the others' results. The singular ones throw the item's error.
+ * (describe, alter), offsets (list), records (delete) and consumer groups
+ * (list, describe, delete; their committed offsets: list, alter; the calls
+ * themselves are in admin-groups.ts). The plural methods answer per item, as
+ * Kafka's AdminClient does: one topic's failure does not hide the others'
+ * results. The singular ones throw the item's error.
  */
 import { ConfigResourceType, ProtocolError } from '../protocol/index.js';
+import * as groups from './admin-groups.js';
+import type {
+  GroupOffset,
+  GroupDescription,
+  GroupListing,
+  GroupResult,
+  OffsetToCommit,
+  PartitionResult,
+} from './admin-groups.js';
 import { type ClientOptions, Cluster, type TopicMetadata } from './cluster.js';
 import type { Connection } from './connection.js';
 import {
@@ -14,6 +25,17 @@ import {
   listOffsets,
   tpKey,
 } from './list-offsets.js';
+
+export { GroupState } from './admin-groups.js';
+export type {
+  GroupOffset,
+  GroupDescription,
+  GroupListing,
+  GroupResult,
+  MemberDescription,
+  OffsetToCommit,
+  PartitionResult,
+} from './admin-groups.js';
 
 export interface NewTopic {
   name: string;
@@ -240,9 +262,53 @@ export class Admin {
   }
   // #endregion offsets
 
+  // #region groups
+  /** Every consumer group the brokers coordinate, with its state, sorted by id. */
+  listGroups(): Promise<GroupListing[]> {
+    return groups.listGroups(this.cluster);
+  }
+
+  /** State, generation, assignor and members (with their decoded subscriptions and partitions) of groups. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return groups.describeGroups(this.cluster, checkIds(groupIds));
+  }
+
+  /** Deletes empty groups and their committed offsets; per group, NON_EMPTY_GROUP or GROUP_ID_NOT_FOUND. */
+  deleteGroups(groupIds: readonly string[]): Promise<GroupResult[]> {
+    return groups.deleteGroups(this.cluster, checkIds(groupIds));
+  }
+
+  /** A group's committed offsets: of `partitions`, or of every partition it committed (offset -1: none). */
+  listGroupOffsets(
+    groupId: string,
+    partitions?: readonly TopicPartition[],
+  ): Promise<GroupOffset[]> {
+    return groups.listGroupOffsets(this.cluster, checkIds([groupId])[0]!, partitions);
+  }
+
+  /**
+   * Sets a group's committed offsets from outside the group (generation -1,
+   * member id ""), as kafka-consumer-groups --reset-offsets does: the
+   * coordinator refuses it while the group has members. Answers per partition.
+   */
+  alterGroupOffsets(
+    groupId: string,
+    offsets: readonly OffsetToCommit[],
+  ): Promise<PartitionResult[]> {
+    return groups.alterGroupOffsets(this.cluster, checkIds([groupId])[0]!, offsets);
+  }
+  // #endregion groups
+
   async close(): Promise<void> {
     await this.cluster.close();
   }
+}
+
+function checkIds(groupIds: readonly string[]): readonly string[] {
+  for (const id of groupIds)
+    if (typeof id !== 'string' || id === '')
+      throw new TypeError('a group id must be a non-empty string');
+  return groupIds;
 }
 
 function typeOf(resource: ConfigResource) {

@@ -5,18 +5,46 @@
  *
  * The rest of src/client/ is internal and may change.
  */
-export { Admin } from './admin.js';
+export { Admin, GroupState } from './admin.js';
 export type {
   AdminOptions,
   ConfigEntry,
   ConfigResource,
   CreatedTopic,
   DeletedRecords,
+  GroupDescription,
+  GroupListing,
+  GroupOffset,
+  GroupResult,
+  MemberDescription,
   NewTopic,
+  OffsetToCommit,
+  PartitionResult,
   TopicResult,
 } from './admin.js';
 export { Consumer } from './consumer.js';
-export type { ConsumerOptions, ConsumerRecord } from './consumer.js';
+export type {
+  CommitOffset,
+  CommittedOffset,
+  ConsumerGroupMetadata,
+  ConsumerOptions,
+  ConsumerRecord,
+} from './consumer.js';
+export type { GroupOptions, RebalanceListener } from './group/options.js';
+export { ASSIGNORS, rangeAssignor, roundRobinAssignor } from './group/assignors.js';
+export type {
+  AssignorName,
+  GroupAssignment,
+  GroupMemberSubscription,
+  PartitionAssignor,
+} from './group/assignors.js';
+export {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+} from './group/consumer-protocol.js';
+export type { Assignment, Subscription, TopicPartitions } from './group/consumer-protocol.js';
 export { Producer } from './producer.js';
 export type { ProducerOptions, ProducerRecord, RecordMetadata } from './producer.js';
 export type { ClientOptions, PartitionMetadata, TopicMetadata } from './cluster.js';
