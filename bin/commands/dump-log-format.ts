@@ -6,10 +6,13 @@
  */
 import type { BatchReport, LogRecord, LogReport, SegmentReport } from '../../src/log/index.js';
 import { isoTime, plural, time } from '../text.js';
+import { offsetsRecordJson, offsetsRecordLine } from './dump-log-offsets.js';
 
 export interface FormatOptions {
   records?: boolean;
   index?: boolean;
+  /** Show records as `__consumer_offsets` commits and groups. */
+  offsetsDecoder?: boolean;
 }
 
 /** A report from inspectLog, or one segment dressed as one (`single`). */
@@ -29,7 +32,8 @@ export function* textLines(report: DumpReport, options: FormatOptions): Generato
     for (const batch of segment.batches) {
       yield batchLine(batch);
       if (options.records && batch.records)
-        for (const r of batch.records) yield recordLine(r, batch);
+        for (const r of batch.records)
+          yield options.offsetsDecoder ? offsetsRecordLine(r) : recordLine(r, batch);
     }
     if (options.index) yield* indexLines(segment);
   }
@@ -180,7 +184,13 @@ export function* jsonLines(report: DumpReport, options: FormatOptions): Generato
 function batchJson(path: string, batch: BatchReport, options: FormatOptions): object {
   const { records, ...fields } = batch;
   const json: Record<string, unknown> = { type: 'batch', path, ...fields };
-  if (options.records) json['records'] = records?.map(recordJson) ?? null;
+  if (options.records)
+    json['records'] =
+      records?.map((r) =>
+        options.offsetsDecoder
+          ? { ...recordJson(r), decoded: offsetsRecordJson(r) }
+          : recordJson(r),
+      ) ?? null;
   return json;
 }
 

@@ -16,11 +16,13 @@ import {
 import { type CommandModule, ExitCode, UsageError } from '../command.js';
 import { requireLogDir, statPath } from '../log-dir.js';
 import { jsonLines, textLines } from './dump-log-format.js';
+import { isOffsetsTopicDir } from './dump-log-offsets.js';
 
 export interface DumpLogOptions {
   records?: boolean;
   index?: boolean;
   json?: boolean;
+  offsetsDecoder?: boolean;
 }
 
 export const dumpLog: CommandModule = {
@@ -32,6 +34,10 @@ export const dumpLog: CommandModule = {
       .option('--records', 'show the records in each batch')
       .option('--index', 'show the index and time index entries, and whether each agrees')
       .option('--json', 'print one JSON object per line instead of text')
+      .option(
+        '--offsets-decoder',
+        'show records as __consumer_offsets commits and groups (implies --records; on by default for a __consumer_offsets-N directory)',
+      )
       .addHelpText(
         'after',
         '\nReads the files only: it never repairs anything, so it is safe on a live or damaged log.' +
@@ -46,6 +52,9 @@ export const dumpLog: CommandModule = {
 /** Runs the command, writing to stdout and stderr; returns the exit status. */
 export function runDumpLog(path: string, options: DumpLogOptions): number {
   const target = resolveTarget(path);
+  const offsetsDecoder =
+    options.offsetsDecoder ?? (target.kind === 'dir' && isOffsetsTopicDir(path));
+  options = { ...options, offsetsDecoder, records: (options.records ?? false) || offsetsDecoder };
   const inspectOptions = { records: options.records ?? false };
   const report =
     target.kind === 'dir'
