@@ -4,7 +4,7 @@
  * parsing, and turning a client error into the command's exit status.
  */
 import { type Command, Option } from 'commander';
-import { DEFAULT_BROKER, parseBrokerAddress } from '../../src/client/index.js';
+import { Admin, DEFAULT_BROKER, parseBrokerAddress } from '../../src/client/index.js';
 import { ProtocolError } from '../../src/protocol/index.js';
 import { FailedError, UsageError } from '../command.js';
 
@@ -64,5 +64,18 @@ export async function clientAction(run: () => Promise<void>): Promise<void> {
     if (err instanceof ProtocolError)
       throw new FailedError(`${err.name}: ${err.message}`, { cause: err });
     throw err;
+  }
+}
+
+/** Runs `run` with an Admin on `--broker` (quick reconnects: a CLI should fail fast), then closes it. */
+export async function withAdmin(
+  options: { broker: string },
+  run: (admin: Admin) => Promise<void>,
+): Promise<void> {
+  const admin = new Admin({ brokers: brokerAddress(options.broker), reconnectBackoffMaxMs: 200 });
+  try {
+    await clientAction(() => run(admin));
+  } finally {
+    await admin.close();
   }
 }

@@ -9,9 +9,9 @@
  * does not exist), 2 usage error.
  */
 import type { Command } from 'commander';
-import { Admin } from '../../src/client/admin.js';
+import type { Admin } from '../../src/client/index.js';
 import { type CommandModule, FailedError, UsageError } from '../command.js';
-import { brokerAddress, brokerOption, clientAction, integer } from './client-common.js';
+import { brokerOption, integer, withAdmin } from './client-common.js';
 import {
   type PlannedReset,
   describeLines,
@@ -35,18 +35,6 @@ interface ResetOptions extends CommonOptions {
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
-
-async function withAdmin(
-  options: CommonOptions,
-  run: (admin: Admin) => Promise<void>,
-): Promise<void> {
-  const admin = new Admin({ brokers: brokerAddress(options.broker), reconnectBackoffMaxMs: 200 });
-  try {
-    await clientAction(() => run(admin));
-  } finally {
-    await admin.close();
-  }
-}
 
 /** The group, which must exist (have members or committed offsets). */
 async function describeExisting(admin: Admin, group: string) {

@@ -4,31 +4,11 @@
  * be reached, 2 usage error.
  */
 import type { Command } from 'commander';
-import { Admin } from '../../src/client/index.js';
 import type { CommandModule } from '../command.js';
-import {
-  brokerAddress,
-  brokerOption,
-  clientAction,
-  collect,
-  configPairs,
-  integer,
-} from './client-common.js';
+import { brokerOption, collect, configPairs, integer, withAdmin } from './client-common.js';
 
 interface CommonOptions {
   broker: string;
-}
-
-async function withAdmin(
-  options: CommonOptions,
-  run: (admin: Admin) => Promise<void>,
-): Promise<void> {
-  const admin = new Admin({ brokers: brokerAddress(options.broker), reconnectBackoffMaxMs: 200 });
-  try {
-    await clientAction(() => run(admin));
-  } finally {
-    await admin.close();
-  }
 }
 
 const out = (line = '') => process.stdout.write(`${line}\n`);

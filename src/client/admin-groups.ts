@@ -11,20 +11,13 @@
 import { ErrorCode, ProtocolError } from '../protocol/index.js';
 import type { ApiName, RequestBody, ResponseBody } from '../protocol/index.js';
 import type { Cluster } from './cluster.js';
+import { GroupState } from '../protocol/group-state.js';
 import type { Connection } from './connection.js';
 import { sleep } from './errors.js';
 import { decodeAssignment, decodeSubscription } from './group/consumer-protocol.js';
 import { type TopicPartition, tpKey } from './list-offsets.js';
 
-/** Kafka's group states, as the coordinator names them. */
-export const GroupState = {
-  EMPTY: 'Empty',
-  PREPARING_REBALANCE: 'PreparingRebalance',
-  COMPLETING_REBALANCE: 'CompletingRebalance',
-  STABLE: 'Stable',
-  DEAD: 'Dead',
-} as const;
-export type GroupState = (typeof GroupState)[keyof typeof GroupState];
+export { GroupState } from '../protocol/group-state.js';
 
 export interface GroupListing {
   groupId: string;

@@ -63,5 +63,6 @@ export type {
 export { ERRORS, ERROR_WHEN, ErrorCode, errorName } from './error-codes.js';
 export type { ErrorName } from './error-codes.js';
 export { ProtocolError } from './errors.js';
+export { GroupState } from './group-state.js';
 export type { WireError } from './errors.js';
 export { LOG_ERROR_TO_PROTOCOL, toProtocolError } from './log-errors.js';

@@ -13,14 +13,9 @@
  *
  *   Dead: from any state (deleted, its offsets expired, or the broker stops); final.
  */
-export const GroupState = {
-  EMPTY: 'Empty',
-  PREPARING_REBALANCE: 'PreparingRebalance',
-  COMPLETING_REBALANCE: 'CompletingRebalance',
-  STABLE: 'Stable',
-  DEAD: 'Dead',
-} as const;
-export type GroupState = (typeof GroupState)[keyof typeof GroupState];
+import { GroupState } from '../../protocol/group-state.js';
+
+export { GroupState };
 
 const { EMPTY, PREPARING_REBALANCE, COMPLETING_REBALANCE, STABLE, DEAD } = GroupState;
 
