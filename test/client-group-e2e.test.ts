@@ -48,6 +48,12 @@ describe.each(['range', 'roundrobin'] as const)('two members, %s', (assignor) =>
         .sort(),
     );
     expect(parts.sort()).toEqual(expected);
+    // Kafka's default client.id, so members are told apart in `groups describe`.
+    const [described] = await bed.admin.describeGroups([group]);
+    for (const m of described!.members) {
+      expect(m.clientId).toMatch(new RegExp(`^consumer-${group}-\\d+$`));
+      expect(m.memberId.startsWith(`${m.clientId}-`)).toBe(true);
+    }
 
     await bed.produce('orders', [0, 1, 2, 3], 0, 10);
     await r2.done; // closed: its positions committed, the group left

@@ -6,7 +6,7 @@
  * tests can read it.
  */
 import type { Command } from 'commander';
-import { startBroker } from '../../src/broker/index.js';
+import { DEFAULT_BROKER_SETTINGS, startBroker } from '../../src/broker/index.js';
 import { type LogLevel, consoleLogger } from '../../src/log/index.js';
 import { type CommandModule, UsageError } from '../command.js';
 import { collectConfig } from './log-pass.js';
@@ -64,7 +64,14 @@ export async function runBroker(
     dataDir: options.dataDir,
     host: options.host,
     port,
-    config,
+    // A broker people run gets Kafka's group defaults (a 3 s initial rebalance delay, sessions of
+    // 6 s or more); startBroker's are for test suites.
+    config: {
+      'group.initial.rebalance.delay.ms':
+        DEFAULT_BROKER_SETTINGS['group.initial.rebalance.delay.ms'],
+      'group.min.session.timeout.ms': DEFAULT_BROKER_SETTINGS['group.min.session.timeout.ms'],
+      ...config,
+    },
     logger: consoleLogger(level),
   });
   const address = `${running.host}:${running.port}`;

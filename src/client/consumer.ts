@@ -75,6 +75,8 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   private mode: 'none' | 'assigned' | 'subscribed' = 'none';
 
   constructor(options: ConsumerOptions<K, V> = {}) {
+    // Kafka's default client.id, so a group's members are told apart in `groups describe`.
+    options = { ...options, clientId: options.clientId ?? defaultClientId(options.groupId) };
     this.cluster = new Cluster(options);
     this.fetch = fetchOptions(options);
     this.retryBackoffMs = options.retryBackoffMs ?? 100;
@@ -415,4 +417,11 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
   private checkOpen(): void {
     if (this.closed) throw new ClientError(ClientErrorCode.CLOSED, 'the consumer is closed');
   }
+}
+
+let consumers = 0;
+/** `consumer-<groupId>-<n>` (or `consumer-<n>` without a group), as Kafka's consumer names itself. */
+function defaultClientId(groupId: string | undefined): string {
+  consumers += 1;
+  return groupId === undefined ? `consumer-${consumers}` : `consumer-${groupId}-${consumers}`;
 }

@@ -105,7 +105,7 @@ export function groupOptions(
       throw new TypeError(`unknown assignor '${name}': use ${Object.keys(ASSIGNORS).join(' or ')}`);
   return {
     groupId: options.groupId,
-    clientId: options.clientId ?? 'samsa-consumer',
+    clientId: options.clientId ?? 'consumer',
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     retryBackoffMs: options.retryBackoffMs ?? 100,
     metadataMaxAgeMs: options.metadataMaxAgeMs ?? 300_000,
