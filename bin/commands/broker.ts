@@ -103,6 +103,10 @@ function nextSteps(address: string, dataDir: string, commands: ReadonlySet<strin
     ['topics', `npx samsa topics create page-views --partitions 3${broker}`],
     ['produce', `echo hello | npx samsa produce --topic page-views${broker}`],
     ['consume', `npx samsa consume --topic page-views --from-beginning${broker}`],
+    [
+      'groups',
+      `npx samsa consume --topic page-views --group viewers${broker}   (in two terminals; then: npx samsa groups describe viewers${broker})`,
+    ],
     ['dump-log', `npx samsa dump-log ${dataDir}/page-views-0`],
   ];
   const lines = steps.filter(([name]) => commands.has(name)).map(([, line]) => line);
