@@ -94,9 +94,11 @@ await w.runWalkthrough('Chapter 4 · Load balancing and high availability', () =
           ),
           'each member read records of its own partitions only',
         );
-        await until('the offsets committed', async () =>
-          [...(await committed()).values()].every((o) => o === 10),
-        );
+        await until('the offsets committed', async () => {
+          const offsets = [...(await committed()).values()];
+          // Every partition, not just those committed so far (every() of nothing is true).
+          return offsets.length === PARTITIONS && offsets.every((o) => o === 10);
+        });
         const c1 = await committed();
         const ends = await b.admin.listOffsets(TOPIC, 'latest');
         w.say(

@@ -144,3 +144,72 @@ describe('the record accumulator', () => {
     expect(bytes.buffer).toBe(reused!.bytes().buffer);
   });
 });
+
+describe("a send's metadata, made lazily", () => {
+  const tracked = () => {
+    let resolve!: (r: unknown) => void;
+    const promise = new Promise((r) => (resolve = r));
+    return { tracker: new SendTracker(5, resolve, () => {}), promise };
+  };
+  const expected = [
+    { topic: 'a', partition: 1, offset: 10, timestamp: 7 },
+    { topic: 'a', partition: 1, offset: 11, timestamp: 7 },
+    { topic: 'b', partition: 0, offset: -1, timestamp: 8 },
+    { topic: 'a', partition: 1, offset: 20, timestamp: 31 },
+    { topic: 'a', partition: 1, offset: 21, timestamp: 32 },
+  ];
+  const complete = (tracker: SendTracker) => {
+    // Runs complete out of order, as batches of different partitions do.
+    tracker.done({ topic: 'a', partition: 1, start: 3, length: 2, offset: 20, timestamp: 0, timestamps: [30, 31, 32], timestampsFrom: 1 }); // prettier-ignore
+    tracker.done({ topic: 'b', partition: 0, start: 2, length: 1, offset: -1, timestamp: 8, timestamps: undefined, timestampsFrom: 0 }); // prettier-ignore
+    tracker.done({ topic: 'a', partition: 1, start: 0, length: 2, offset: 10, timestamp: 7, timestamps: undefined, timestampsFrom: 4 }); // prettier-ignore
+  };
+
+  it('resolves only once every run is done, to an array that reads like a plain one', async () => {
+    const { tracker, promise } = tracked();
+    let resolved = false;
+    void promise.then(() => (resolved = true));
+    tracker.done({ topic: 'b', partition: 0, start: 2, length: 1, offset: -1, timestamp: 8, timestamps: undefined, timestampsFrom: 0 }); // prettier-ignore
+    await Promise.resolve();
+    expect(resolved).toBe(false);
+    tracker.done({ topic: 'a', partition: 1, start: 3, length: 2, offset: 20, timestamp: 0, timestamps: [30, 31, 32], timestampsFrom: 1 }); // prettier-ignore
+    tracker.done({ topic: 'a', partition: 1, start: 0, length: 2, offset: 10, timestamp: 7, timestamps: undefined, timestampsFrom: 4 }); // prettier-ignore
+    const results = (await promise) as unknown[];
+    expect(Array.isArray(results)).toBe(true);
+    expect(results.length).toBe(5);
+    expect(results).toEqual(expected);
+    expect(results[3]).toEqual(expected[3]);
+    expect(results[3]).toBe(results[3]); // one object per record, made once
+  });
+
+  it.each([
+    ['index', (r: unknown[]) => r[0]],
+    ['spread', (r: unknown[]) => [...r]],
+    ['map', (r: unknown[]) => r.map((m) => m)],
+    ['destructuring', (r: unknown[]) => (([a, b, c, d, e]) => [a, b, c, d, e])(r)],
+    ['JSON', (r: unknown[]) => JSON.parse(JSON.stringify(r)) as unknown],
+    ['Object.keys', (r: unknown[]) => Object.keys(r)],
+    ['in', (r: unknown[]) => 4 in r],
+    ['Object.entries', (r: unknown[]) => Object.entries(r)],
+  ])('gives every element on first use by %s', async (_, use) => {
+    const { tracker, promise } = tracked();
+    complete(tracker);
+    const results = (await promise) as unknown[];
+    use(results);
+    expect(Object.keys(results)).toEqual(['0', '1', '2', '3', '4']);
+    expect([...results]).toEqual(expected);
+    expect(JSON.stringify(results)).toBe(JSON.stringify(expected));
+  });
+
+  it('can be changed like any array', async () => {
+    const { tracker, promise } = tracked();
+    complete(tracker);
+    const results = (await promise) as unknown[];
+    results[5] = 'x';
+    results.push('y');
+    expect(results.length).toBe(7);
+    expect(results.slice(4)).toEqual([expected[4], 'x', 'y']);
+    results.length = 1;
+    expect(results).toEqual([expected[0]]);
+  });
+});

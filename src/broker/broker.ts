@@ -115,19 +115,37 @@ export class Broker implements BrokerContext {
   // #region handle
   /** Answers one request: its response, or an error response. Never rejects. */
   async handle(request: Request, ctx: RequestContext = {}): Promise<Response> {
+    return this.respond(request, ctx);
+  }
+
+  /**
+   * `handle` without a promise when the handler answers at once (a produce
+   * to existing topics): the response itself, or a promise of it. Never
+   * throws or rejects. The transport calls this, so that a request that
+   * needs no waiting costs no turn of the microtask queue.
+   */
+  respond(request: Request, ctx: RequestContext = {}): Response | Promise<Response> {
     const { correlationId } = request;
     try {
       if (this.closed !== undefined) throw new Error('the broker is closed');
       const handler = HANDLERS[request.api] as Handler<ApiName>;
       const context = { ...ctx, clientId: request.clientId ?? '' };
-      const body = await handler(this, request.body as RequestBody<ApiName>, context);
-      return { correlationId, body } as Response;
+      const body = handler(this, request.body as RequestBody<ApiName>, context);
+      if (!(body instanceof Promise)) return { correlationId, body } as Response;
+      return body.then(
+        (answered) => ({ correlationId, body: answered }) as Response,
+        (err: unknown) => this.failed(request, err),
+      );
     } catch (err) {
-      const error = toProtocolError(err);
-      if (error.name === 'UNKNOWN_SERVER_ERROR')
-        this.logger.error(`${request.api} failed: ${describe(err)}`);
-      return { correlationId, error };
+      return this.failed(request, err);
     }
+  }
+
+  private failed(request: Request, err: unknown): Response {
+    const error = toProtocolError(err);
+    if (error.name === 'UNKNOWN_SERVER_ERROR')
+      this.logger.error(`${request.api} failed: ${describe(err)}`);
+    return { correlationId: request.correlationId, error };
   }
   // #endregion handle
 

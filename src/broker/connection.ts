@@ -24,6 +24,7 @@ import {
   type Response,
   decodeRequest,
   encodeResponseFrameChunks,
+  toProtocolError,
 } from '../protocol/index.js';
 import type { Broker } from './broker.js';
 
@@ -42,7 +43,12 @@ export interface ConnectionOptions {
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly slots: Slot[] = [];
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Decoded requests not yet started, oldest first. */
+  private readonly waiting: { request: Request; slot: Slot }[] = [];
+  /** A request has started and is neither answered nor parked: the next must wait. */
+  private running = false;
+  /** Inside startWaiting (a request finishing meanwhile must not start the next one reentrantly). */
+  private starting = false;
   private draining = false;
   /** Corked until the end of this turn of the event loop (see onData). */
   private corked = false;
@@ -103,27 +109,54 @@ export class Connection {
       this.writeReady();
       return true;
     }
-    const request = decoded.request;
-    const run = () => this.run(request, slot);
-    this.chain = this.chain.then(run, run); // one failure must not stall the requests behind it
+    this.waiting.push({ request: decoded.request, slot });
+    if (!this.running && !this.starting) this.startWaiting();
     return true;
   }
 
-  /** Runs a request; resolves when the next may start (done, or parked in a long poll). */
-  private run(request: Request, slot: Slot): Promise<void> {
-    // One promise per request (not a race of two): settled when done or parked, whichever is first.
-    return new Promise<void>((next) => {
-      const ctx = { parked: next, clientHost: this.clientHost };
-      void this.broker.handle(request, ctx).then((response) => {
+  /**
+   * Starts waiting requests in order while none runs. A request that is
+   * answered at once (a produce) is encoded and written right here: no
+   * promise, no microtask. One that waits holds the line until it is
+   * answered or parks.
+   */
+  private startWaiting(): void {
+    this.starting = true;
+    try {
+      while (!this.running && this.waiting.length > 0) {
+        const { request, slot } = this.waiting.shift()!;
+        this.running = true;
+        let released = false;
+        const next = (): void => {
+          if (released) return;
+          released = true;
+          this.running = false;
+          if (!this.starting) this.startWaiting();
+        };
+        let response: Response | Promise<Response>;
         try {
-          slot.frame = this.encode(response);
-          this.writeReady();
-        } finally {
-          next();
+          response = this.broker.respond(request, { parked: next, clientHost: this.clientHost });
+        } catch (err) {
+          response = { correlationId: request.correlationId, error: toProtocolError(err) };
         }
-      });
-    });
+        if (response instanceof Promise) {
+          void response.then((answered) => this.answer(slot, answered, next));
+        } else this.answer(slot, response, next);
+      }
+    } finally {
+      this.starting = false;
+    }
   }
+
+  private answer(slot: Slot, response: Response, next: () => void): void {
+    try {
+      slot.frame = this.encode(response);
+      this.writeReady();
+    } finally {
+      next();
+    }
+  }
+  // #endregion read
   // #endregion read
 
   // #region write
@@ -140,13 +173,20 @@ export class Connection {
   /** Writes every finished response at the head of the queue, in request order. */
   private writeReady(): void {
     if (this.socket.destroyed) return;
-    let wrote = false;
-    while (this.slots.length > 0 && this.slots[0]!.frame !== undefined) {
-      if (!wrote) this.socket.cork();
-      wrote = true;
-      for (const chunk of this.slots.shift()!.frame!) this.socket.write(chunk);
+    const slots = this.slots;
+    const first = slots[0]?.frame;
+    if (first !== undefined) {
+      if (first.length === 1 && slots[1]?.frame === undefined) {
+        // The common case, one response of one buffer: a plain write, no cork.
+        slots.shift();
+        this.socket.write(first[0]!);
+      } else {
+        this.socket.cork();
+        while (slots.length > 0 && slots[0]!.frame !== undefined)
+          for (const chunk of slots.shift()!.frame!) this.socket.write(chunk);
+        this.socket.uncork();
+      }
     }
-    if (wrote) this.socket.uncork();
     this.updateFlow();
   }
   // #endregion write

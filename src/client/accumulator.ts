@@ -55,9 +55,9 @@ export class Batch {
   retryAt = 0;
   full = false;
   sent = false;
-  private settle!: () => void;
-  /** Settles when every record is acknowledged or failed. */
-  readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
+  private isSettled = false;
+  private settledPromise: Promise<void> | undefined;
+  private resolveSettled: (() => void) | undefined;
 
   constructor(
     readonly topic: string,
@@ -65,8 +65,25 @@ export class Batch {
     readonly createdAt: number,
     buffer: Buffer,
     compression: 'none' | 'gzip',
+    /** Called once, when every record is acknowledged or failed. */
+    private readonly onSettled?: (batch: Batch) => void,
   ) {
     this.builder = new BatchBuilder(buffer, compression);
+  }
+
+  /** Settles when every record is acknowledged or failed (made only when asked for: flush). */
+  get settled(): Promise<void> {
+    if (this.isSettled) return Promise.resolve();
+    return (this.settledPromise ??= new Promise<void>(
+      (resolve) => (this.resolveSettled = resolve),
+    ));
+  }
+
+  private settle(): void {
+    if (this.isSettled) return;
+    this.isSettled = true;
+    this.onSettled?.(this);
+    this.resolveSettled?.();
   }
 
   get recordCount(): number {
@@ -124,20 +141,22 @@ export class Batch {
     return this.builder.buffer;
   }
 
+  /** Acknowledged at `baseOffset` (-1 with acks=0): each send learns where its runs landed. */
   complete(baseOffset: number): void {
     let i = 0;
     for (let run = 0; run < this.trackers.length; run++) {
-      const tracker = this.trackers[run]!;
-      const start = this.starts[run]!;
       const length = this.lengths[run]!;
-      for (let k = 0; k < length; k++, i++) {
-        tracker.done(start + k, {
-          topic: this.topic,
-          partition: this.partition,
-          offset: baseOffset < 0 ? -1 : baseOffset + i,
-          timestamp: this.timestamps === undefined ? this.createdAt : this.timestamps[i]!,
-        });
-      }
+      this.trackers[run]!.done({
+        topic: this.topic,
+        partition: this.partition,
+        start: this.starts[run]!,
+        length,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: this.createdAt,
+        timestamps: this.timestamps,
+        timestampsFrom: i,
+      });
+      i += length;
     }
     this.settle();
   }
@@ -171,6 +190,7 @@ export class RecordAccumulator {
   private readonly byTopic = new Map<string, PartitionQueue[]>();
   private readonly free: Buffer[] = [];
   private readonly compression: 'none' | 'gzip';
+  private readonly forget = (batch: Batch): boolean => this.incomplete.delete(batch);
 
   constructor(private readonly options: AccumulatorOptions) {
     this.compression = options.compression ?? 'none';
@@ -244,10 +264,16 @@ export class RecordAccumulator {
       needed <= batchSize
         ? (this.free.pop() ?? Buffer.allocUnsafe(batchSize))
         : Buffer.allocUnsafe(needed);
-    const batch = new Batch(queue.topic, queue.partition, now, buffer, this.compression);
+    const batch = new Batch(
+      queue.topic,
+      queue.partition,
+      now,
+      buffer,
+      this.compression,
+      this.forget,
+    );
     queue.batches.push(batch);
     this.incomplete.add(batch);
-    void batch.settled.then(() => this.incomplete.delete(batch));
     return batch;
   }
 }

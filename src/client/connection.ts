@@ -56,7 +56,8 @@ interface InFlight {
   /** The frame as buffers written in order (record batches are not copied into it). */
   frame: Buffer[];
   timeoutMs: number;
-  timer: NodeJS.Timeout | undefined;
+  /** When it times out (ms since the epoch). */
+  deadline: number;
   /** Resolved once written (acks=0): the response is only matched, then dropped. */
   noResponse: boolean;
   /** The promise is settled. */
@@ -81,6 +82,9 @@ export class Connection {
   private failures = 0;
   private retryAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
+  /** One timer for every request's timeout (not one per request), due at `timeoutAt` or earlier. */
+  private timeoutTimer: NodeJS.Timeout | undefined;
+  private timeoutAt = Infinity;
   private closed = false;
   /** Open `cork` calls, and the socket the first of them corked (none if there was none). */
   private corkDepth = 0;
@@ -134,19 +138,20 @@ export class Connection {
       const correlationId = this.nextCorrelationId;
       this.nextCorrelationId = (correlationId + 1) & 0x7fffffff;
       const request = { api, version: 0, correlationId, clientId: this.clientId, body } as Request;
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const entry: InFlight = {
         correlationId,
         api,
         frame: encodeRequestFrameChunks(request),
-        timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
-        timer: undefined,
+        timeoutMs,
+        deadline: Date.now() + timeoutMs,
         noResponse: options.noResponse === true,
         done: false,
         resolve: resolve as (body: unknown) => void,
         reject,
       };
       this.queue.push(entry);
-      entry.timer = setTimeout(() => this.timedOut(entry), entry.timeoutMs);
+      if (entry.deadline < this.timeoutAt) this.armTimeout(entry.deadline);
       if (this.socket !== undefined) this.write(this.socket, entry);
       else this.scheduleConnect();
     });
@@ -158,6 +163,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.connectTimer);
+    clearTimeout(this.timeoutTimer);
     const socket = this.socket;
     this.failAll(
       new ClientError(ClientErrorCode.CLOSED, `the connection to ${this.address} was closed`),
@@ -245,7 +251,6 @@ export class Connection {
     socket.write(chunk, (error) => {
       if (error || entry.done) return; // a failed write: the socket's close rejects it
       entry.done = true;
-      clearTimeout(entry.timer);
       entry.resolve(undefined);
     });
   }
@@ -265,7 +270,6 @@ export class Connection {
         );
       }
       this.queue.shift();
-      clearTimeout(head.timer);
       this.failures = 0; // a broker that answers is healthy: the backoff starts over
       if (head.done) continue;
       head.done = true;
@@ -298,6 +302,24 @@ export class Connection {
   }
   // #endregion socket
 
+  private armTimeout(at: number): void {
+    clearTimeout(this.timeoutTimer);
+    this.timeoutAt = at;
+    this.timeoutTimer = setTimeout(this.checkTimeouts, Math.max(0, at - Date.now()));
+    this.timeoutTimer.unref(); // an open socket or a reconnect timer keeps the process alive, not this
+  }
+
+  /** Times out every request past its deadline, then waits for the next deadline. */
+  private readonly checkTimeouts = (): void => {
+    this.timeoutTimer = undefined;
+    this.timeoutAt = Infinity;
+    const now = Date.now();
+    for (const entry of this.queue.filter((e) => e.deadline <= now)) this.timedOut(entry);
+    let next = Infinity;
+    for (const entry of this.queue) if (entry.deadline < next) next = entry.deadline;
+    if (next < Infinity && !this.closed) this.armTimeout(next);
+  };
+
   private timedOut(entry: InFlight): void {
     const index = this.queue.indexOf(entry);
     if (index < 0) return;
@@ -319,7 +341,6 @@ export class Connection {
     const queue = this.queue;
     this.queue = [];
     for (const entry of queue) {
-      clearTimeout(entry.timer);
       if (entry.done) continue;
       entry.done = true;
       entry.reject(error);

@@ -33,7 +33,9 @@ import {
   newState,
   resetTo,
   resolveResets,
+  takeRecord,
 } from './fetcher.js';
+import { RecordIterator } from './record-iterator.js';
 import { type TopicPartition, tpKey } from './list-offsets.js';
 import type { Deserializer } from './serde.js';
 import {
@@ -255,64 +257,33 @@ export class Consumer<K = Buffer | null, V = Buffer | null> implements AsyncIter
     return this.records();
   }
 
-  private async *records(): AsyncGenerator<ConsumerRecord<K, V>> {
-    try {
-      while (this.closing === undefined) {
-        // Kafka's poll: the group's work, before any record is handed out.
-        const work = this.group?.poll();
-        if (work !== undefined)
-          await work.catch((error: unknown) => {
-            if (this.closing === undefined) throw error; // closing fails the group's requests
-          });
-        if (this.closing !== undefined) return;
-        const record = this.nextBuffered();
-        if (record !== undefined) {
-          this.group?.membership.pollEnded();
-          yield record;
-          continue;
-        }
-        if (this.failure !== undefined) {
-          const failure = this.failure;
-          this.failure = undefined;
-          throw failure;
-        }
-        await this.waitForData();
-      }
-    } finally {
-      this.reading = false;
-      await this.close();
-    }
-  }
-
-  private nextBuffered(): ConsumerRecord<K, V> | undefined {
-    while (this.buffer.length > 0) {
-      const fetch = this.buffer[0]!;
-      const { state } = fetch;
-      const record = fetch.records[fetch.next];
-      if (fetch.epoch !== state.epoch || state.paused || record === undefined) {
-        this.buffer.shift();
-        continue;
-      }
-      // Starting on a fetch's records: fetch the next ones meanwhile.
-      if (fetch.next === 0) queueMicrotask(() => this.prefetch());
-      if (state.position !== null && record.offset < state.position) {
-        fetch.next += 1; // already handed out (a seek back and forth)
-        continue;
-      }
-      const out: ConsumerRecord<K, V> = {
-        topic: state.tp.topic,
-        partition: state.tp.partition,
-        offset: record.offset,
-        timestamp: record.timestamp,
-        key: this.keyDeserializer(record.key),
-        value: this.valueDeserializer(record.value),
-        headers: record.headers,
-      };
-      fetch.next += 1;
-      state.position = record.offset + 1;
-      return out;
-    }
-    return undefined;
+  /** The iterator's view of this consumer (record-iterator.ts runs the loop). */
+  private records(): AsyncIterator<ConsumerRecord<K, V>> {
+    const started = (): void => queueMicrotask(() => this.prefetch());
+    return new RecordIterator<ConsumerRecord<K, V>>({
+      poll: () => this.group?.poll(),
+      isClosing: () => this.closing !== undefined,
+      nextBuffered: () => {
+        const record = takeRecord(
+          this.buffer,
+          this.keyDeserializer,
+          this.valueDeserializer,
+          started,
+        );
+        if (record !== undefined) this.group?.membership.pollEnded();
+        return record;
+      },
+      takeFailure: () => {
+        const failure = this.failure;
+        this.failure = undefined;
+        return failure;
+      },
+      waitForData: () => this.waitForData(),
+      finish: () => {
+        this.reading = false;
+        return this.close();
+      },
+    });
   }
   // #endregion iterate
 

@@ -264,3 +264,44 @@ export function newState(
     highWatermark: -1,
   };
 }
+
+/**
+ * The next record to hand out from the completed fetches, oldest first, or
+ * undefined: fetches of an older epoch, of a paused partition, or read to the
+ * end are dropped on the way; records below the position (a seek back and
+ * forth) are skipped. `started` is called when a fetch's first record goes
+ * out (the consumer prefetches then). Advances the partition's position.
+ */
+export function takeRecord<K, V>(
+  buffer: CompletedFetch[],
+  keyDeserializer: Deserializer<K>,
+  valueDeserializer: Deserializer<V>,
+  started: () => void,
+): ConsumerRecord<K, V> | undefined {
+  while (buffer.length > 0) {
+    const fetch = buffer[0]!;
+    const { state } = fetch;
+    const record = fetch.records[fetch.next];
+    if (fetch.epoch !== state.epoch || state.paused || record === undefined) {
+      buffer.shift();
+      continue;
+    }
+    if (fetch.next === 0) started();
+    if (state.position !== null && record.offset < state.position) {
+      fetch.next += 1; // already handed out (a seek back and forth)
+      continue;
+    }
+    fetch.next += 1;
+    state.position = record.offset + 1;
+    return {
+      topic: state.tp.topic,
+      partition: state.tp.partition,
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: keyDeserializer(record.key),
+      value: valueDeserializer(record.value),
+      headers: record.headers,
+    };
+  }
+  return undefined;
+}

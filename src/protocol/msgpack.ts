@@ -98,18 +98,19 @@ class ChunkWriter {
   private total = 0;
 
   finish(): Buffer[] {
-    this.flushPiece();
+    this.flushPiece(false);
     const first = this.chunks[0]!;
     first.writeUInt32BE(this.total - LENGTH_PREFIX_WIDTH, 0);
     return this.chunks;
   }
 
-  private flushPiece(): void {
+  private flushPiece(more = true): void {
     if (this.pos > this.start || this.chunks.length === 0) {
       const piece = this.buf.subarray(this.start, this.pos);
       this.chunks.push(piece);
       this.total += piece.length;
     }
+    if (!more) return;
     // A fresh buffer for what follows: the pieces already listed must not be overwritten.
     this.buf = Buffer.allocUnsafe(Math.max(256, this.buf.length - this.pos));
     this.start = this.pos = 0;
