@@ -433,6 +433,7 @@ describe('Open and recovery housekeeping', () => {
       '00000000000000000000.log',
       '00000000000000000000.timeindex',
       'checkpoint',
+      'leader-epoch-checkpoint', // rebuilt from the batch headers (none stamped: no epochs)
     ]);
     expect(log.logEndOffset).toBe(3);
     await log.close();

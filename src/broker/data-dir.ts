@@ -3,7 +3,7 @@
  * directories:
  *
  *   meta.properties   broker.id, cluster.id, version (Kafka's file and keys)
- *   topics.json       the topics, their partition counts and config overrides
+ *   topics.json       the topics, their partition counts, config overrides and leader epochs
  *   .lock             the pid of the broker using the dir
  *
  * Every write is atomic: a temporary file, fsync, rename, fsync the directory,
@@ -36,6 +36,12 @@ export interface BrokerMeta {
 export interface TopicRecord {
   partitions: number;
   configs: Record<string, string>;
+  /**
+   * Each partition's leader epoch, as the controller gave it; absent when all
+   * are 0. The controller's record, not the log's: an epoch that has not
+   * written yet is in no batch, and a reopened log forgets it (as Kafka's does).
+   */
+  leaderEpochs?: number[];
 }
 
 export function writeFileAtomic(path: string, text: string): void {

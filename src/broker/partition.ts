@@ -1,15 +1,26 @@
 /**
- * A partition: one Log, plus whoever waits for it to grow.
+ * A partition: one Log, its leader epoch and high watermark, plus whoever
+ * waits for it to grow.
  *
- * Invariant (single broker, no replication yet): the high watermark is the
- * log end offset, so `logStartOffset ≤ highWatermark = logEndOffset`. With one
- * replica the in-sync set is just this broker, which is also why acks=-1
- * (all) completes as soon as acks=1 does.
+ * Invariants: `logStartOffset ≤ highWatermark ≤ logEndOffset`; as leader the
+ * high watermark never moves back (Kafka's maybeIncrementLeaderHW over the
+ * in-sync replicas, src/replication/high-watermark.ts). With one broker the
+ * in-sync set is this broker alone, so the HW reaches the log end offset
+ * after each append, before the append returns: acks=-1 (all) completes as
+ * soon as acks=1 does. Only a follower's truncation lowers it.
+ *
+ * The leader epoch is stamped into every batch appended as leader; the log
+ * keeps which epoch wrote from which offset (src/log/leader-epochs.ts).
+ * The epoch is the controller's (recorded in topics.json by the
+ * TopicManager; 0 until an election bumps it, as in Kafka), so a restart
+ * keeps it.
+ * The HW is checkpointed by the TopicManager (replication-offset-checkpoint)
+ * and restored bounded by the log.
  *
  * Waiters are callbacks (long-polling fetches): `append` calls them after the
- * bytes are in the log, so a fetch answers as soon as data arrives, with no
- * polling loop. Not shared across processes; every method runs to completion
- * on the event loop.
+ * bytes are in the log and the HW has moved, so a fetch answers as soon as
+ * data is committed, with no polling loop. Not shared across processes;
+ * every method runs to completion on the event loop.
  */
 import {
   type AppendResult,
@@ -19,6 +30,20 @@ import {
   LogClosedError,
   validateBatch,
 } from '../log/index.js';
+import { followerHighWatermark, leaderHighWatermark } from '../replication/high-watermark.js';
+
+/** What a partition starts from: what the controller and the checkpoints say. */
+export interface PartitionState {
+  /** The leader epoch given by the controller (default 0); never below the log's latest epoch. */
+  leaderEpoch?: number;
+  /** From replication-offset-checkpoint; bounded by the log. Default the log start offset. */
+  highWatermark?: number;
+  /** This broker's id, the one in-sync replica. Default 0. */
+  replicaId?: number;
+}
+
+const MAX_EPOCH = 2 ** 31 - 1;
+const NO_FOLLOWERS = new Map<number, { logEndOffset: number }>();
 
 // RecordBatch v2: an i64 base offset, then an i32 length of the bytes after it.
 const BATCH_LENGTH_POS = 8;
@@ -27,12 +52,24 @@ const LOG_OVERHEAD = 12;
 export class Partition {
   private waiters = new Set<() => void>();
   private swapping: Promise<void> | undefined;
+  private _leaderEpoch: number;
+  private _highWatermark: number;
+  private readonly replicaId: number;
+  private readonly isr: ReadonlySet<number>;
 
   constructor(
     readonly topic: string,
     readonly index: number,
     private current: Log,
-  ) {}
+    state: PartitionState = {},
+  ) {
+    this.replicaId = state.replicaId ?? 0;
+    this.isr = new Set([this.replicaId]);
+    // Never below an epoch the log has seen: a lower one would wipe its entries.
+    this._leaderEpoch = Math.max(state.leaderEpoch ?? 0, current.epochs.latestEpoch ?? 0);
+    this._highWatermark = this.bounded(state.highWatermark ?? current.logStartOffset);
+    this.becomeLeader(this._leaderEpoch);
+  }
 
   get name(): string {
     return `${this.topic}-${this.index}`;
@@ -42,13 +79,57 @@ export class Partition {
     return this.current;
   }
 
+  /** The offset below which every record is on every in-sync replica: what consumers may read. */
   get highWatermark(): number {
-    return this.current.logEndOffset;
+    return this._highWatermark;
+  }
+
+  get leaderEpoch(): number {
+    return this._leaderEpoch;
   }
 
   get logStartOffset(): number {
     return this.current.logStartOffset;
   }
+
+  get logEndOffset(): number {
+    return this.current.logEndOffset;
+  }
+
+  // #region leader
+  /**
+   * Leads from `epoch` on (not below the current one): the epoch starts at
+   * the log end offset before anything is written in it (KAFKA-7415), and
+   * the HW moves as far as the in-sync replicas allow (Kafka's makeLeader).
+   */
+  becomeLeader(epoch: number): void {
+    this.checkNewEpoch(epoch);
+    this._leaderEpoch = epoch;
+    this.current.epochs.assign(epoch, this.current.logEndOffset);
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** Throws TypeError unless `epoch` is an int32 not below the current epoch. */
+  checkNewEpoch(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < this._leaderEpoch || epoch > MAX_EPOCH)
+      throw new TypeError(`leader epoch must be an int32 ≥ ${this._leaderEpoch}, not ${epoch}`);
+  }
+
+  private maybeIncrementHighWatermark(): void {
+    this._highWatermark = leaderHighWatermark({
+      highWatermark: this._highWatermark,
+      leaderId: this.replicaId,
+      leaderLogEndOffset: this.current.logEndOffset,
+      isr: this.isr,
+      followers: NO_FOLLOWERS,
+    });
+  }
+
+  /** `offset` within [logStartOffset, logEndOffset] (Kafka's updateHighWatermark). */
+  private bounded(offset: number): number {
+    return Math.max(this.current.logStartOffset, Math.min(offset, this.current.logEndOffset));
+  }
+  // #endregion leader
 
   /** Resolves when the partition can be used: at once, unless its log is being reopened. */
   ready(): Promise<void> | undefined {
@@ -57,11 +138,12 @@ export class Partition {
 
   // #region append
   /**
-   * Appends the batches of a produce request as they are (the log patches
-   * their base offsets). Several batches are all checked first, by the same
-   * rules the log applies (size, magic, CRC, offsets, keys in a compacted
-   * log), so a partition's batches are appended whole or not at all and the
-   * error is the first refused batch's. One batch is checked by the log alone.
+   * Appends the batches of a produce request as leader: the log patches
+   * their base offsets and stamps the leader epoch, and the HW moves.
+   * Several batches are all checked first, by the same rules the log applies
+   * (size, magic, CRC, offsets, keys in a compacted log), so a partition's
+   * batches are appended whole or not at all and the error is the first
+   * refused batch's. One batch is checked by the log alone.
    */
   append(records: Buffer): AppendResult {
     const batches = splitBatches(records);
@@ -69,14 +151,54 @@ export class Partition {
       for (const b of batches) validateBatch(b, this.current.config, { fromLeader: false });
     let first: AppendResult | undefined;
     let last: AppendResult | undefined;
+    const options = { leaderEpoch: this._leaderEpoch };
     for (const batch of batches) {
-      last = this.current.appendBatch(batch);
+      last = this.current.appendBatch(batch, options);
       first ??= last;
     }
+    this.maybeIncrementHighWatermark();
     this.wake();
     return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
   }
   // #endregion append
+
+  // #region follower
+  /**
+   * Appends a leader's batches as they are: their offsets (at or past the
+   * log end offset) and epochs stay, and the log's epochs follow them. With
+   * `leaderHighWatermark` (from the fetch answer) the HW becomes Kafka's
+   * follower HW, min(it, logEndOffset); a follower's HW is only a hint.
+   */
+  appendAsFollower(records: Buffer, leaderHighWatermark?: number): AppendResult {
+    const batches = splitBatches(records);
+    if (batches.length > 1)
+      for (const b of batches) validateBatch(b, this.current.config, { fromLeader: true });
+    let first: AppendResult | undefined;
+    let last: AppendResult | undefined;
+    for (const batch of batches) {
+      last = this.current.appendBatch(batch, { assignOffsets: false });
+      first ??= last;
+    }
+    if (leaderHighWatermark !== undefined)
+      this._highWatermark = followerHighWatermark(
+        leaderHighWatermark,
+        this.current.logEndOffset,
+        this.current.logStartOffset,
+      );
+    this.wake();
+    return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
+  }
+
+  /**
+   * A follower cuts its divergent tail (see src/replication/divergence.ts):
+   * the log and its epochs are truncated, and the HW is capped at the new
+   * log end offset (Kafka's UnifiedLog.truncateTo). A leader never truncates.
+   */
+  truncateTo(offset: number): void {
+    this.current.truncateTo(offset);
+    this._highWatermark = this.bounded(this._highWatermark);
+  }
+  // #endregion follower
 
   /** Calls `listener` after every append (and when the partition closes) until unsubscribed. */
   onChange(listener: () => void): () => void {
@@ -93,6 +215,8 @@ export class Partition {
     const swap = (async () => {
       await this.current.close();
       this.current = await open();
+      this._highWatermark = this.bounded(this._highWatermark);
+      this.becomeLeader(this._leaderEpoch);
     })();
     this.swapping = swap;
     try {

@@ -3,6 +3,13 @@
  * `<data-dir>/<topic>-<n>/`) and their config overrides, recorded in
  * topics.json.
  *
+ * The partitions' high watermarks are checkpointed in
+ * `<data-dir>/replication-offset-checkpoint` (Kafka's file and format) every
+ * `highWatermarkCheckpointIntervalMs` (Kafka's
+ * replica.high.watermark.checkpoint.interval.ms, 5 s), after a deletion and
+ * at close, and restored on open, bounded by each log. A checkpoint that
+ * does not parse is logged and ignored: a lower HW is always safe.
+ *
  * Invariant: topics.json names exactly the topics served. Creating writes the
  * record before opening the logs; deleting writes it before removing the
  * directories (renamed `<topic>-<n>.<id>-delete` first, as Kafka does), so a
@@ -14,6 +21,13 @@ import { readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, Log, type LogConfig, type Logger, resolveLogConfig } from '../log/index.js';
 import { ProtocolError } from '../protocol/index.js';
+import { CorruptOffsetCheckpointError } from '../replication/errors.js';
+import {
+  type PartitionOffset,
+  partitionKey,
+  readOffsetCheckpoint,
+  writeOffsetCheckpoint,
+} from '../replication/high-watermark-checkpoint.js';
 import type { BrokerConfig } from './config.js';
 import { type TopicRecord, loadTopics, saveTopics } from './data-dir.js';
 import { isInternalTopic } from './group/offsets-topic.js';
@@ -32,11 +46,18 @@ export interface TopicManagerOptions {
   config: BrokerConfig;
   logger: Logger;
   clock: Clock;
+  /** How often the high watermarks are checkpointed. Default 5 s (Kafka's). */
+  highWatermarkCheckpointIntervalMs?: number;
 }
 
 export class TopicManager {
   private readonly topics = new Map<string, Topic>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** High watermarks read from the checkpoint at open, by partitionKey. */
+  private restored = new Map<string, number>();
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointWrites: Promise<void> = Promise.resolve();
+  private lastCheckpoint = '';
 
   private constructor(private readonly options: TopicManagerOptions) {}
 
@@ -45,11 +66,19 @@ export class TopicManager {
     const manager = new TopicManager(options);
     const records = loadTopics(options.dataDir);
     manager.removeLeftovers(records);
+    manager.restored = manager.readHighWatermarks();
     await Promise.all(
       [...records].map(async ([name, record]) => {
         manager.topics.set(name, await manager.openTopic(name, record));
       }),
     );
+    manager.restored.clear(); // a topic created later starts afresh
+    const every = options.highWatermarkCheckpointIntervalMs ?? 5_000;
+    manager.checkpointTimer = setInterval(() => {
+      manager.checkpointHighWatermarks().catch((err: unknown) => {
+        options.logger.warn(`writing the high watermark checkpoint failed: ${String(err)}`);
+      });
+    }, every).unref();
     return manager;
   }
 
@@ -132,6 +161,10 @@ export class TopicManager {
       this.topics.delete(name);
       await Promise.all(topic.partitions.map((p) => p.close()));
       for (const p of topic.partitions) this.removeDir(p.name);
+      // A topic created again under the name starts afresh, even after a crash.
+      await this.checkpointHighWatermarks().catch((err: unknown) => {
+        this.options.logger.warn(`writing the high watermark checkpoint failed: ${String(err)}`);
+      });
       this.options.logger.info(
         `deleted topic ${name} and its ${topic.partitions.length} partition(s)`,
       );
@@ -147,7 +180,7 @@ export class TopicManager {
       const config = this.effectiveConfig(configs);
       if (validateOnly) return;
       const records = this.records();
-      records.set(name, { partitions: topic.partitions.length, configs });
+      records.set(name, { ...recordOf(topic), configs });
       this.save(records);
       this.topics.set(name, { ...topic, configs });
       await Promise.all(topic.partitions.map((p) => p.reopen(() => this.openLog(p.name, config))));
@@ -157,16 +190,86 @@ export class TopicManager {
     });
   }
 
+  /**
+   * The controller's side of a leader election, for one broker: records the
+   * partition's new leader epoch in topics.json, then the partition leads it
+   * (its log enters the epoch at its end). Refuses an epoch below the current.
+   */
+  becomeLeader(name: string, index: number, epoch: number) {
+    return this.exclusive(async () => {
+      const partition = this.partition(name, index);
+      if (partition === undefined) throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION');
+      partition.checkNewEpoch(epoch);
+      const records = this.records();
+      const record = records.get(name)!;
+      record.leaderEpochs = epochsOf(this.topics.get(name)!);
+      record.leaderEpochs[index] = epoch;
+      this.save(records); // first: an epoch that has not written is in no batch
+      await partition.ready();
+      partition.becomeLeader(epoch);
+      this.options.logger.info(
+        `${partition.name} leads epoch ${epoch} from offset ${partition.logEndOffset}`,
+      );
+    });
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.checkpointTimer);
     await this.queue;
     await Promise.all(this.partitions().map((p) => p.close()));
+    await this.checkpointHighWatermarks();
   }
+
+  // #region high-watermark-checkpoint
+  /**
+   * Writes every partition's high watermark to replication-offset-checkpoint
+   * (skipped when nothing changed since the last write). Writes run one at a
+   * time, each with the values of when it starts.
+   */
+  checkpointHighWatermarks(): Promise<void> {
+    const write = this.checkpointWrites.then(async () => {
+      const entries: PartitionOffset[] = this.partitions().map((p) => ({
+        topic: p.topic,
+        partition: p.index,
+        offset: p.highWatermark,
+      }));
+      const text = JSON.stringify(entries);
+      if (text === this.lastCheckpoint) return;
+      await writeOffsetCheckpoint(this.options.dataDir, entries);
+      this.lastCheckpoint = text;
+    });
+    this.checkpointWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private readHighWatermarks(): Map<string, number> {
+    try {
+      return readOffsetCheckpoint(this.options.dataDir);
+    } catch (err) {
+      if (!(err instanceof CorruptOffsetCheckpointError)) throw err;
+      this.options.logger.warn(`${err.message}; every high watermark starts at its log start`);
+      return new Map();
+    }
+  }
+  // #endregion high-watermark-checkpoint
 
   private async openTopic(name: string, record: TopicRecord): Promise<Topic> {
     const config = this.effectiveConfig(record.configs);
     const partitions = await Promise.all(
       Array.from({ length: record.partitions }, async (_, i) => {
-        return new Partition(name, i, await this.openLog(`${name}-${i}`, config));
+        const log = await this.openLog(`${name}-${i}`, config);
+        const restored = this.restored.get(partitionKey(name, i));
+        const partition = new Partition(name, i, log, {
+          leaderEpoch: record.leaderEpochs?.[i],
+          highWatermark: restored,
+          replicaId: this.options.config.settings['broker.id'],
+        });
+        if (restored !== undefined && restored !== partition.highWatermark)
+          this.options.logger.info(
+            `${partition.name}: high watermark ${restored} in the checkpoint, ` +
+              `${partition.highWatermark} now (the log ends at ${log.logEndOffset}; this broker is the only in-sync replica)`,
+          );
+        return partition;
       }),
     );
     return { name, partitions, configs: record.configs };
@@ -179,8 +282,7 @@ export class TopicManager {
 
   private records(): Map<string, TopicRecord> {
     const records = new Map<string, TopicRecord>();
-    for (const t of this.topics.values())
-      records.set(t.name, { partitions: t.partitions.length, configs: { ...t.configs } });
+    for (const t of this.topics.values()) records.set(t.name, recordOf(t));
     return records;
   }
 
@@ -227,6 +329,21 @@ export class TopicManager {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+function epochsOf(topic: Topic): number[] {
+  return topic.partitions.map((p) => p.leaderEpoch);
+}
+
+/** What topics.json says of a topic; leader epochs only once one is not 0. */
+function recordOf(topic: Topic): TopicRecord {
+  const record: TopicRecord = {
+    partitions: topic.partitions.length,
+    configs: { ...topic.configs },
+  };
+  const epochs = epochsOf(topic);
+  if (epochs.some((e) => e !== 0)) record.leaderEpochs = epochs;
+  return record;
 }
 
 function formatConfigs(configs: Record<string, string>): string {

@@ -21,6 +21,7 @@ import {
   OffsetOutOfRangeError,
   RecordTooLargeError,
 } from './errors.js';
+import { LeaderEpochs } from './leader-epochs.js';
 import { LogFlusher } from './log-flusher.js';
 import { validateBatch } from './append-validation.js';
 import { type Clock, type Logger, silentLogger, systemClock } from './logger.js';
@@ -46,6 +47,8 @@ export class Log {
   private _cleanerCheckpoint: number;
   private closed = false;
   private readonly flusher: LogFlusher;
+  /** Which leader epoch wrote from which offset (leader-epochs.ts), kept in step with the log. */
+  readonly epochs: LeaderEpochs;
 
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -67,6 +70,7 @@ export class Log {
       this._logEndOffset,
     );
     this._cleanerCheckpoint = Math.max(checkpoint.get(CLEANER_OFFSET) ?? 0, this._logStartOffset);
+    this.epochs = LeaderEpochs.load(dir, segments, this, this.logger);
     this.flusher = new LogFlusher(
       this,
       Math.min(checkpoint.get(RECOVERY_POINT) ?? 0, this._logEndOffset),
@@ -169,6 +173,7 @@ export class Log {
         `offset ${header.baseOffset} is below the log end offset ${this._logEndOffset}`,
       );
     }
+    this.epochs.onAppend(header.partitionLeaderEpoch, header.baseOffset); // before the bytes
     if (this.shouldRoll(batch.length, header.lastOffset, header.maxTimestamp))
       this.logSegments.roll(this._logEndOffset); // at the end, not the batch: segments stay contiguous
     const segment = this.active;
@@ -328,6 +333,7 @@ export class Log {
   private advanceLogStartOffset(offset: number): void {
     this._logStartOffset = Math.max(this._logStartOffset, offset);
     this._cleanerCheckpoint = Math.max(this._cleanerCheckpoint, this._logStartOffset);
+    this.epochs.truncateFromStart(this._logStartOffset);
   }
   // #endregion retention
 
@@ -341,7 +347,8 @@ export class Log {
     this.ensureOpen();
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new TypeError('offset must be a non-negative integer');
-    if (offset >= this._logEndOffset) return;
+    // The epochs are cut even when the log is not: an epoch that led without writing goes.
+    if (offset >= this._logEndOffset) return this.epochs.truncateFromEnd(this._logEndOffset);
     if (offset <= this._logStartOffset) return this.truncateFullyAndStartAt(offset);
     let newEnd = offset;
     for (const removed of this.logSegments.removeFrom(offset)) {
@@ -355,6 +362,7 @@ export class Log {
     // Offsets appended again from here on are new: neither flushed nor cleaned.
     this._cleanerCheckpoint = Math.min(this._cleanerCheckpoint, this._logEndOffset);
     this.flusher.lowerRecoveryPoint(this._logEndOffset);
+    this.epochs.truncateFromEnd(this._logEndOffset);
     this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
   }
 
@@ -364,6 +372,7 @@ export class Log {
     this._logEndOffset = offset;
     this._cleanerCheckpoint = offset;
     this.flusher.lowerRecoveryPoint(offset);
+    this.epochs.clear();
     this.logger.info(`emptied log ${this.dir}; it starts again at offset ${offset}`);
   }
   // #endregion truncate

@@ -7,6 +7,7 @@
 
 export const ReplicationErrorCode = {
   CORRUPT_EPOCH_CHECKPOINT: 'REPLICATION_CORRUPT_EPOCH_CHECKPOINT',
+  CORRUPT_OFFSET_CHECKPOINT: 'REPLICATION_CORRUPT_OFFSET_CHECKPOINT',
 } as const;
 export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
 
@@ -39,6 +40,23 @@ export class CorruptEpochCheckpointError extends ReplicationError {
     super(
       ReplicationErrorCode.CORRUPT_EPOCH_CHECKPOINT,
       `leader epoch checkpoint ${path} is corrupt: ${reason}`,
+    );
+  }
+}
+
+/**
+ * A `replication-offset-checkpoint` file that cannot be parsed. The broker
+ * logs it and starts each partition's high watermark at its log start offset
+ * (a lower HW is always safe: it only hides records until the next advance).
+ */
+export class CorruptOffsetCheckpointError extends ReplicationError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      ReplicationErrorCode.CORRUPT_OFFSET_CHECKPOINT,
+      `offset checkpoint ${path} is corrupt: ${reason}`,
     );
   }
 }

@@ -55,7 +55,21 @@ export {
   offsetTruncationState,
   reconcileWithLeader,
 } from './divergence.js';
-export { CorruptEpochCheckpointError, ReplicationError, ReplicationErrorCode } from './errors.js';
+export {
+  HIGH_WATERMARK_CHECKPOINT_FILE,
+  type PartitionOffset,
+  formatOffsetCheckpoint,
+  parseOffsetCheckpoint,
+  partitionKey,
+  readOffsetCheckpoint,
+  writeOffsetCheckpoint,
+} from './high-watermark-checkpoint.js';
+export {
+  CorruptEpochCheckpointError,
+  CorruptOffsetCheckpointError,
+  ReplicationError,
+  ReplicationErrorCode,
+} from './errors.js';
 export {
   SimCluster,
   type SimOptions,

@@ -66,12 +66,14 @@ export function itemError(broker: BrokerContext, what: string, error: unknown): 
 export const unknownPartition = (topic: string, index: number) =>
   new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${index} of topic '${topic}'`);
 
-/** Checks a request's leader epoch against the one epoch this broker has had (0); -1 skips it. */
-export function checkLeaderEpoch(epoch: number | undefined): void {
-  if (epoch === undefined || epoch === -1 || epoch === LEADER_EPOCH) return;
-  if (epoch < LEADER_EPOCH) throw new ProtocolError('FENCED_LEADER_EPOCH');
+/**
+ * Checks a request's leader epoch against the partition's (Kafka's
+ * fencing): an older one is FENCED_LEADER_EPOCH (the client's metadata is
+ * stale), a newer one UNKNOWN_LEADER_EPOCH (this broker's is); -1 or absent
+ * skips the check.
+ */
+export function checkLeaderEpoch(epoch: number | undefined, current: number): void {
+  if (epoch === undefined || epoch === -1 || epoch === current) return;
+  if (epoch < current) throw new ProtocolError('FENCED_LEADER_EPOCH');
   throw new ProtocolError('UNKNOWN_LEADER_EPOCH');
 }
-
-/** With one broker and no elections, every partition stays in its first leader epoch. */
-export const LEADER_EPOCH = 0;

@@ -73,8 +73,10 @@ function readAll(
       const partition = broker.topics.partition(t.name, p.partitionIndex);
       try {
         if (partition === undefined) throw unknownPartition(t.name, p.partitionIndex);
-        checkLeaderEpoch(p.currentLeaderEpoch);
+        checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
         const log = partition.log;
+        // A consumer reads committed records only: below the high watermark (Kafka's
+        // maxOffset for READ_UNCOMMITTED); an offset in [HW, LEO] answers empty.
         const highWatermark = partition.highWatermark;
         const limit = Math.min(p.partitionMaxBytes, Math.max(body.maxBytes - total, 0));
         let records =

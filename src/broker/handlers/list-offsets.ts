@@ -1,20 +1,16 @@
 /**
  * ListOffsets: -2 the earliest offset (the log start offset), -1 the latest
- * (the high watermark), anything else the first offset whose record
- * timestamp is ≥ it (offset -1 when none is that recent). The found record's
- * own timestamp is read from its batch; that decodes one batch, which is
- * fine off the hot path.
+ * (the high watermark), anything else the first offset below the high
+ * watermark whose record timestamp is ≥ it (offset -1 when none is that
+ * recent). The found record's own timestamp is read from its batch; that
+ * decodes one batch, which is fine off the hot path. The leader epoch
+ * answered is Kafka's: the epoch that wrote the earliest offset, the latest
+ * epoch for -1, the found batch's epoch for a timestamp; -1 when unknown.
  */
 import { decodeBatches } from '../../log/index.js';
 import { type ListOffsetsResponse, OffsetSpec } from '../../protocol/index.js';
 import type { Partition } from '../partition.js';
-import {
-  type Handler,
-  LEADER_EPOCH,
-  checkLeaderEpoch,
-  itemError,
-  unknownPartition,
-} from './context.js';
+import { type Handler, checkLeaderEpoch, itemError, unknownPartition } from './context.js';
 
 type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];
 
@@ -26,10 +22,9 @@ export const listOffsets: Handler<'ListOffsets'> = (broker, body) => ({
       try {
         const partition = broker.topics.partition(t.name, partitionIndex);
         if (partition === undefined) throw unknownPartition(t.name, partitionIndex);
-        checkLeaderEpoch(p.currentLeaderEpoch);
+        checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
         partition.ensureOpen();
-        const found = offsetFor(partition, p.timestamp);
-        return { partitionIndex, errorCode: 0, ...found, leaderEpoch: LEADER_EPOCH };
+        return { partitionIndex, errorCode: 0, ...offsetFor(partition, p.timestamp) };
       } catch (err) {
         const e = itemError(broker, `listing offsets of ${t.name}-${partitionIndex}`, err);
         return { partitionIndex, errorCode: e.code, timestamp: -1, offset: -1, leaderEpoch: -1 };
@@ -38,15 +33,32 @@ export const listOffsets: Handler<'ListOffsets'> = (broker, body) => ({
   })),
 });
 
-function offsetFor(partition: Partition, timestamp: number): { timestamp: number; offset: number } {
-  if (timestamp === OffsetSpec.EARLIEST) return { timestamp: -1, offset: partition.logStartOffset };
-  if (timestamp === OffsetSpec.LATEST) return { timestamp: -1, offset: partition.highWatermark };
+interface Found {
+  timestamp: number;
+  offset: number;
+  leaderEpoch: number;
+}
+
+function offsetFor(partition: Partition, timestamp: number): Found {
+  const epochs = partition.log.epochs;
+  if (timestamp === OffsetSpec.EARLIEST) {
+    const offset = partition.logStartOffset;
+    return { timestamp: -1, offset, leaderEpoch: epochs.epochForOffset(offset) ?? -1 };
+  }
+  if (timestamp === OffsetSpec.LATEST)
+    return {
+      timestamp: -1,
+      offset: partition.highWatermark,
+      leaderEpoch: epochs.latestEpoch ?? -1,
+    };
+  const none = { timestamp: -1, offset: -1, leaderEpoch: -1 };
   const offset = partition.log.offsetForTimestamp(timestamp);
-  if (offset === undefined || offset >= partition.highWatermark)
-    return { timestamp: -1, offset: -1 };
+  if (offset === undefined || offset >= partition.highWatermark) return none;
   for (const batch of decodeBatches(partition.log.read(offset, { maxBytes: 1 }))) {
     const record = batch.records.find((r) => r.offset >= offset && r.timestamp >= timestamp);
-    if (record !== undefined) return { timestamp: record.timestamp, offset: record.offset };
+    const leaderEpoch = Math.max(batch.partitionLeaderEpoch, -1);
+    if (record !== undefined)
+      return { timestamp: record.timestamp, offset: record.offset, leaderEpoch };
   }
-  return { timestamp: -1, offset };
+  return { ...none, offset };
 }

@@ -10,7 +10,7 @@ import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
 import { isInternalTopic } from '../group/index.js';
 import type { Topic } from '../topics.js';
 import { topicNameProblem } from '../topic-name.js';
-import { type BrokerContext, type Handler, LEADER_EPOCH, itemError } from './context.js';
+import { type BrokerContext, type Handler, itemError } from './context.js';
 
 type TopicMetadata = MetadataResponse['topics'][number];
 
@@ -60,7 +60,7 @@ function describeTopic(broker: BrokerContext, topic: Topic): TopicMetadata {
       errorCode: 0,
       partitionIndex: p.index,
       leaderId: id,
-      leaderEpoch: LEADER_EPOCH,
+      leaderEpoch: p.leaderEpoch,
       replicaNodes: [id],
       isrNodes: [id],
       offlineReplicas: [],
