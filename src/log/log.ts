@@ -340,8 +340,11 @@ export class Log {
   // #region truncate
   /**
    * Drops every batch holding an offset ≥ `offset` (replication uses this to
-   * cut a divergent tail). A batch straddling `offset` goes whole, so the new
-   * log end offset is min(offset, that batch's base offset).
+   * cut a divergent tail). A batch straddling `offset` goes whole. The new log
+   * end offset is where the kept data ends: min(offset, that batch's base
+   * offset), or less when `offset` falls in a gap between batches (a
+   * follower's copy of a compacted log), so the next segment still starts
+   * where this one ends.
    */
   truncateTo(offset: number): void {
     this.ensureOpen();
@@ -350,15 +353,13 @@ export class Log {
     // The epochs are cut even when the log is not: an epoch that led without writing goes.
     if (offset >= this._logEndOffset) return this.epochs.truncateFromEnd(this._logEndOffset);
     if (offset <= this._logStartOffset) return this.truncateFullyAndStartAt(offset);
-    let newEnd = offset;
     for (const removed of this.logSegments.removeFrom(offset)) {
       this.flusher.forget(removed);
       removed.delete();
     }
-    const cutAt = this.active.truncateTo(offset);
-    if (cutAt !== undefined) newEnd = Math.min(newEnd, cutAt);
+    this.active.truncateTo(offset);
     this.flusher.markDirty(this.active);
-    this._logEndOffset = Math.max(newEnd, this.active.nextOffset);
+    this._logEndOffset = this.active.nextOffset;
     // Offsets appended again from here on are new: neither flushed nor cleaned.
     this._cleanerCheckpoint = Math.min(this._cleanerCheckpoint, this._logEndOffset);
     this.flusher.lowerRecoveryPoint(this._logEndOffset);
