@@ -38,6 +38,9 @@ export function summarize(name: string, o: Options, m: Measured) {
     mibPerSec: bytes / MiB / seconds,
     clientCpuSeconds: cpu.client,
     serverCpuSeconds: cpu.server,
+    // The figure to compare between runs on a shared machine: wall time moves with the load, this less.
+    clientCpuMicrosPerRecord: (cpu.client / o.records) * 1e6,
+    serverCpuMicrosPerRecord: (cpu.server / o.records) * 1e6,
   });
   // CPU per round trip, in µs: the phase's CPU over its round trips, warm-up ones included.
   const perTrip = (cpu: number, n: number): number => (n === 0 ? NaN : (cpu / n) * 1e6);

@@ -75,7 +75,13 @@ async function produceAll(
   return now() - start;
 }
 
-async function consumeAll(brokers: string, topic: string, count: number): Promise<number> {
+/** Reads `count` records of `recordBytes` (key + value) from the beginning; returns seconds. */
+async function consumeAll(
+  brokers: string,
+  topic: string,
+  count: number,
+  recordBytes: number,
+): Promise<number> {
   const consumer = new Consumer({ brokers, autoOffsetReset: 'earliest' });
   const tp = { topic, partition: 0 };
   consumer.assign([tp]);
@@ -83,12 +89,18 @@ async function consumeAll(brokers: string, topic: string, count: number): Promis
   const start = now();
   let seen = 0;
   let last = -1;
+  let bytes = 0;
   for await (const record of consumer) {
     if (record.offset !== last + 1) throw new Error(`offset ${record.offset} after ${last}`);
     last = record.offset;
+    // Touch every key and value, as an application would: lazily made views must be paid for here.
+    bytes += (record.key?.length ?? 0) + (record.value?.length ?? 0);
     if (++seen === count) break; // leaving the loop closes the consumer
   }
-  return now() - start;
+  const seconds = now() - start;
+  if (bytes !== count * recordBytes)
+    throw new Error(`consumed ${bytes} payload bytes, expected ${count * recordBytes}`);
+  return seconds;
 }
 
 async function producerRoundTrips(producer: Producer, topic: string, n: number): Promise<number[]> {
@@ -168,7 +180,7 @@ async function measure(o: Options, root: string, progress: Progress): Promise<Me
     if (o.warmup > 0) {
       progress.step(`produce: warm-up, ${formatInt(o.warmup)} records`);
       await produceAll(producer, 'bench-warmup', o.warmup, o, new Progress(false));
-      await consumeAll(brokers, 'bench-warmup', o.warmup);
+      await consumeAll(brokers, 'bench-warmup', o.warmup, o.recordBytes);
       await sink.sendAll(chunks.slice(0, Math.ceil(chunks.length / 10)), o.maxInFlight);
     }
     const load = loadavg();
@@ -201,7 +213,9 @@ async function measure(o: Options, root: string, progress: Progress): Promise<Me
     }
     if (has('consume')) {
       progress.step(`consume: ${formatInt(o.records)} records`);
-      const t = await timedWithCpu(broker, () => consumeAll(brokers, 'bench', o.records));
+      const t = await timedWithCpu(broker, () =>
+        consumeAll(brokers, 'bench', o.records, o.recordBytes),
+      );
       consumeSeconds = t.seconds;
       cpu.consume = t.cpu;
     }

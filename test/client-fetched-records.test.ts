@@ -1,8 +1,8 @@
-/** The consumer's fetched records decode lazily, batch by batch, and give the same records as decoding all at once. */
+/** The consumer's fetched records are read lazily, batch by batch, and give the same records as decoding all at once. */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { FetchedRecords, spanBatches } from '../src/client/fetched-records.js';
-import { patchBaseOffset } from '../src/log/batch-header.js';
+import { CRC_POS, computeBatchCrc, patchBaseOffset } from '../src/log/batch-header.js';
 import { CorruptBatchError } from '../src/log/errors.js';
 import { decodeRecords, encodeBatch } from '../src/log/record-batch.js';
 
@@ -20,14 +20,18 @@ function batches(sizes: number[], base = 0, control: number[] = []): Buffer {
   return Buffer.concat(out);
 }
 
-function readAll(fetched: FetchedRecords): number[] {
+function readAll(fetched: FetchedRecords, min = 0): number[] {
   const offsets: number[] = [];
-  for (;;) {
-    const record = fetched.records[fetched.next];
-    if (record === undefined) return offsets;
-    offsets.push(record.offset);
-    fetched.next += 1;
-  }
+  while (fetched.advance(min)) offsets.push(fetched.reader.offset);
+  return offsets;
+}
+
+function readOne(fetched: FetchedRecords): number | undefined {
+  return fetched.advance(0) ? fetched.reader.offset : undefined;
+}
+
+function recomputeCrc(bytes: Buffer): void {
+  bytes.writeUInt32BE(computeBatchCrc(bytes, 0, bytes.length), CRC_POS);
 }
 
 describe('FetchedRecords', () => {
@@ -54,19 +58,37 @@ describe('FetchedRecords', () => {
     );
   });
 
-  it('skips control batches and releases the records already handed out', () => {
+  it('skips control batches, and the records below the position it is given', () => {
     const bytes = batches([3, 2, 4], 0, [1]);
+    expect(readAll(new FetchedRecords(bytes, spanBatches(bytes, 0).end, 0))).toEqual([
+      0, 1, 2, 5, 6, 7, 8,
+    ]);
+    expect(readAll(new FetchedRecords(bytes, spanBatches(bytes, 0).end, 1), 6)).toEqual([6, 7, 8]);
     const fetched = new FetchedRecords(bytes, spanBatches(bytes, 0).end, 0);
-    expect(readAll(fetched)).toEqual([0, 1, 2, 5, 6, 7, 8]);
-    expect(fetched.records.filter((r) => r !== undefined)).toEqual([]);
+    expect(fetched.advance(0)).toBe(true);
+    expect(fetched.advance(2) && fetched.reader.offset).toBe(2); // a seek forward skips 1
+    expect(fetched.advance(7) && fetched.reader.offset).toBe(7);
   });
 
   it('throws for a corrupt batch when the reader reaches it, after the records before it', () => {
     const bytes = batches([2, 2]);
     bytes[bytes.length - 1]! ^= 0xff; // the second batch's CRC fails
     const fetched = new FetchedRecords(bytes, spanBatches(bytes, 0).end, 0);
-    expect(fetched.records[0]!.offset).toBe(0);
-    fetched.next = 2;
-    expect(() => fetched.records).toThrow(CorruptBatchError);
+    expect(readOne(fetched)).toBe(0);
+    expect(readOne(fetched)).toBe(1);
+    expect(() => fetched.advance(0)).toThrow(CorruptBatchError);
+    expect(() => fetched.advance(0)).toThrow(/fails its CRC/); // and again: nothing after it is read
+  });
+
+  it('fails a batch whose record layout is wrong under a good CRC, and stays failed', () => {
+    const good = batches([3]);
+    const bytes = Buffer.from(good);
+    bytes[bytes.length - 1] = 0x02; // the last record claims a header it does not have
+    recomputeCrc(bytes);
+    const fetched = new FetchedRecords(bytes, spanBatches(bytes, 0).end, 0);
+    expect(readOne(fetched)).toBe(0);
+    expect(readOne(fetched)).toBe(1);
+    expect(() => fetched.advance(0)).toThrow(CorruptBatchError);
+    expect(() => fetched.advance(0)).toThrow(CorruptBatchError);
   });
 });

@@ -1,16 +1,16 @@
 /**
- * The records of one partition's fetch, decoded lazily: a batch is decoded
- * when the reader reaches it, and the records already handed out are let go
- * at once. A fetch of 1 MiB holds about ten thousand records; decoded all at
- * once and buffered behind the one being read, they outlived the young
- * generation and were promoted (garbage collection was a third of the
- * consumer's time). Read this way, a record lives from its batch's decoding
- * to its hand-out.
+ * The records of one partition's fetch, read lazily: a batch is checked
+ * (CRC) and read when the reader reaches it, one record at a time, straight
+ * into the record handed out (record-reader.ts). A fetch of 1 MiB holds about
+ * ten thousand records; decoded all at once and buffered behind the one
+ * being read, they outlived the young generation and were promoted (garbage
+ * collection was a third of the consumer's time). Read this way, nothing per
+ * record is made before its hand-out, and nothing for a record skipped.
  *
- * Invariant: `records[i]` is the i-th record at or after the fetch offset
- * (non-control batches only), for every i from `next` on that has been
- * decoded; slots before `next` are released. A corrupt batch throws
- * (CorruptBatchError) when the reader reaches it, after the records before it.
+ * Invariant: the records come in offset order, each at or after the fetch
+ * offset, from non-control batches only. A corrupt batch throws
+ * (CorruptBatchError) when the reader reaches it, after the records before
+ * it, and again at every later call.
  */
 import {
   ATTRIBUTES_POS,
@@ -20,8 +20,7 @@ import {
   batchSizeAt,
   readInt64,
 } from '../log/batch-header.js';
-import type { LogRecord } from '../log/index.js';
-import { decodeBatchAt } from '../log/record-batch.js';
+import { RecordReader } from './record-reader.js';
 
 /** The whole batches of a fetch's bytes: where they end, and the offset after the last. */
 export interface BatchSpan {
@@ -51,12 +50,13 @@ export function spanBatches(bytes: Buffer, from: number): BatchSpan {
 }
 
 export class FetchedRecords {
-  /** The index of the next record to hand out (the reader advances it). */
-  next = 0;
-  private readonly decoded: LogRecord[] = [];
-  /** Where the next batch to decode starts. */
+  /** Whether a record was found (the consumer starts its next fetch then). */
+  started = false;
+  /** The current record, once `advance` has found one. */
+  readonly reader = new RecordReader();
+  /** Where the next batch to read starts. */
   private pos = 0;
-  private released = 0;
+  private failure: Error | undefined;
 
   constructor(
     private readonly bytes: Buffer,
@@ -65,21 +65,25 @@ export class FetchedRecords {
     private readonly from: number,
   ) {}
 
-  /** The records, decoded up to index `next` at least (when there are that many). */
-  get records(): LogRecord[] {
-    const decoded = this.decoded;
-    while (decoded.length <= this.next && this.pos < this.end) this.decodeBatch();
-    while (this.released < this.next && this.released < decoded.length)
-      decoded[this.released++] = undefined as unknown as LogRecord;
-    return decoded;
-  }
-
-  private decodeBatch(): void {
-    const size = batchSizeAt(this.bytes, this.pos);
-    const batch = decodeBatchAt(this.bytes, this.pos, size, {});
-    this.pos += size;
-    if (batch.isControl) return;
-    const from = this.from;
-    for (const record of batch.records) if (record.offset >= from) this.decoded.push(record);
+  /** Moves `reader` to the next record at or after `min` (and the fetch offset); false when there is none. */
+  advance(min: number): boolean {
+    if (this.failure !== undefined) throw this.failure;
+    const reader = this.reader;
+    const least = min > this.from ? min : this.from;
+    try {
+      for (;;) {
+        if (reader.next()) {
+          if (reader.offset >= least) return true;
+        } else {
+          if (this.pos >= this.end) return false;
+          const size = batchSizeAt(this.bytes, this.pos);
+          reader.open(this.bytes, this.pos, size);
+          this.pos += size;
+        }
+      }
+    } catch (error) {
+      this.failure = error as Error;
+      throw error;
+    }
   }
 }

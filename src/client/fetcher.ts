@@ -10,7 +10,7 @@
  * reset: an answer fetched under an older epoch is dropped, so a seek while
  * a prefetch is in flight never hands out records from the old position.
  */
-import type { LogRecord, RecordHeader } from '../log/index.js';
+import type { RecordHeader } from '../log/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import type { ClientOptions, Cluster } from './cluster.js';
 import { FetchedRecords, spanBatches } from './fetched-records.js';
@@ -70,15 +70,10 @@ export interface PartitionState {
   highWatermark: number;
 }
 
-/**
- * One partition's fetched records. `records` decodes as the reader advances
- * `next` (see fetched-records.ts): read `records[next]`, then advance.
- */
-export interface CompletedFetch {
+/** One partition's fetched records, read as the consumer advances (see fetched-records.ts). */
+export interface CompletedFetch extends FetchedRecords {
   state: PartitionState;
   epoch: number;
-  readonly records: LogRecord[];
-  next: number;
 }
 
 export interface FetchOptions {
@@ -269,8 +264,9 @@ export function newState(
  * The next record to hand out from the completed fetches, oldest first, or
  * undefined: fetches of an older epoch, of a paused partition, or read to the
  * end are dropped on the way; records below the position (a seek back and
- * forth) are skipped. `started` is called when a fetch's first record goes
- * out (the consumer prefetches then). Advances the partition's position.
+ * forth) are skipped without being made. `started` is called when a fetch's
+ * first record is found (the consumer prefetches then). Advances the
+ * partition's position, then applies the deserializers.
  */
 export function takeRecord<K, V>(
   buffer: CompletedFetch[],
@@ -281,25 +277,23 @@ export function takeRecord<K, V>(
   while (buffer.length > 0) {
     const fetch = buffer[0]!;
     const { state } = fetch;
-    const record = fetch.records[fetch.next];
-    if (fetch.epoch !== state.epoch || state.paused || record === undefined) {
+    if (fetch.epoch !== state.epoch || state.paused || !fetch.advance(state.position ?? 0)) {
       buffer.shift();
       continue;
     }
-    if (fetch.next === 0) started();
-    if (state.position !== null && record.offset < state.position) {
-      fetch.next += 1; // already handed out (a seek back and forth)
-      continue;
+    if (!fetch.started) {
+      fetch.started = true;
+      started();
     }
-    fetch.next += 1;
+    const record = fetch.reader;
     state.position = record.offset + 1;
     return {
       topic: state.tp.topic,
       partition: state.tp.partition,
       offset: record.offset,
       timestamp: record.timestamp,
-      key: keyDeserializer(record.key),
-      value: valueDeserializer(record.value),
+      key: keyDeserializer(record.keyBytes()),
+      value: valueDeserializer(record.valueBytes()),
       headers: record.headers,
     };
   }

@@ -246,6 +246,42 @@ export function decodeRecords(buf: Buffer, options: DecodeOptions = {}): LogReco
   return out;
 }
 
+/** A checked batch: its header, and where its records lie (in `buf` itself, or in the gunzipped copy). */
+export interface OpenedBatch {
+  header: BatchHeader;
+  compression: number;
+  body: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Checks the one whole batch at [pos, pos + size) of `buf` (CRC unless told not to) and finds its records. */
+export function openBatch(
+  buf: Buffer,
+  pos: number,
+  size: number,
+  options: DecodeOptions,
+): OpenedBatch {
+  if (options.verifyCrc ?? true) verifyBatch(buf, pos, size);
+  else verifyBatchShape(buf, pos, size);
+  const header = readBatchHeader(buf, pos);
+  const compression = header.attributes & Attributes.COMPRESSION_MASK;
+  if (compression === Compression.none)
+    return { header, compression, body: buf, start: pos + RECORDS_POS, end: pos + size };
+  if (compression !== Compression.gzip) throw new UnsupportedCompressionError(compression);
+  try {
+    const maxOutputLength = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+    const body = gunzipSync(buf.subarray(pos + RECORDS_POS, pos + size), { maxOutputLength });
+    return { header, compression, body, start: 0, end: body.length };
+  } catch (cause) {
+    const why =
+      (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
+        ? 'expands past the limit'
+        : 'does not gunzip';
+    throw new CorruptBatchError(`batch at byte ${pos} ${why}`, pos, { cause });
+  }
+}
+
 /** Decodes the one whole batch at [pos, pos + size) of `buf` (its size from `batchSizeAt`). */
 export function decodeBatchAt(
   buf: Buffer,
@@ -253,29 +289,7 @@ export function decodeBatchAt(
   size: number,
   options: DecodeOptions,
 ): RecordBatch {
-  if (options.verifyCrc ?? true) verifyBatch(buf, pos, size);
-  else verifyBatchShape(buf, pos, size);
-  const header = readBatchHeader(buf, pos);
-  const compression = header.attributes & Attributes.COMPRESSION_MASK;
-  let body = buf;
-  let start = pos + RECORDS_POS;
-  let end = pos + size;
-  if (compression === Compression.gzip) {
-    try {
-      const maxOutputLength = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
-      body = gunzipSync(buf.subarray(start, end), { maxOutputLength });
-    } catch (cause) {
-      const why =
-        (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE'
-          ? 'expands past the limit'
-          : 'does not gunzip';
-      throw new CorruptBatchError(`batch at byte ${pos} ${why}`, pos, { cause });
-    }
-    start = 0;
-    end = body.length;
-  } else if (compression !== Compression.none) {
-    throw new UnsupportedCompressionError(compression);
-  }
+  const { header, compression, body, start, end } = openBatch(buf, pos, size, options);
   const records = decodeRecordsOf(body, start, end, header, pos);
   // Spelled out: spreading `header` here cost more than decoding a hundred records.
   return {
@@ -355,7 +369,7 @@ function decodeRecordsOf(
 }
 
 /** A varint cursor over one batch's records, with what its errors need to say. */
-interface FieldReader extends VarintCursor {
+export interface FieldReader extends VarintCursor {
   readonly body: Buffer;
   /** body.buffer and body.byteOffset, read once: fields are views into this memory. */
   readonly memory: ArrayBufferLike;
@@ -364,7 +378,7 @@ interface FieldReader extends VarintCursor {
 }
 
 /** The headers of a record, whose count the reader has just read. */
-function readHeaders(reader: FieldReader, end: number): RecordHeader[] {
+export function readHeaders(reader: FieldReader, end: number): RecordHeader[] {
   const count = reader.value;
   if (count < 0) {
     const at = reader.batchPos;
