@@ -6,13 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../src/client/connection.js';
 import { ProtocolError } from '../src/protocol/index.js';
-import {
-  API_VERSIONS_BODY,
-  type FakeBroker,
-  deadPort,
-  garbageFrame,
-  startFakeBroker,
-} from './client-fake-broker.js';
+import { type FakeBroker, deadPort, garbageFrame, startFakeBroker } from './client-fake-broker.js';
+
+/** Any small request serves; the ApiVersions handshake before it is the fake's (see client-api-versions tests). */
+const PING_BODY = { errorCode: 0, groups: [] };
 
 const open: (FakeBroker | Connection)[] = [];
 afterEach(async () => {
@@ -47,89 +44,90 @@ describe('Connection', () => {
     const broker = await fake(async (request) => {
       if (broker.requests.length === 3) release();
       await allArrived; // nothing is answered until all three are in flight
-      return { body: { ...API_VERSIONS_BODY, errorCode: request.correlationId } };
+      return { body: { ...PING_BODY, errorCode: request.correlationId } };
     });
     const c = connection(broker);
     const answers = await Promise.all([
-      c.request('ApiVersions', {}),
-      c.request('ApiVersions', {}),
-      c.request('ApiVersions', {}),
+      c.request('ListGroups', {}),
+      c.request('ListGroups', {}),
+      c.request('ListGroups', {}),
     ]);
     const ids = broker.requests.map((r) => r.correlationId);
     expect(answers.map((a) => a.errorCode)).toEqual(ids);
-    expect(ids).toEqual([0, 1, 2]);
+    expect(broker.handshakes.map((r) => r.correlationId)).toEqual([0]); // ApiVersions went first
+    expect(ids).toEqual([1, 2, 3]);
     expect(broker.connectedAt).toHaveLength(1);
   });
 
   it('closes and fails everything in flight on a correlation id mismatch', async () => {
     const broker = await fake((request, { connection: n }) => {
-      if (n > 0) return { body: API_VERSIONS_BODY };
-      if (request.correlationId === 0) return null; // wait for the second
-      return { body: API_VERSIONS_BODY }; // answers request 1 first: out of step
+      if (n > 0) return { body: PING_BODY };
+      if (request.correlationId === 1) return null; // wait for the second
+      return { body: PING_BODY }; // answers request 1 first: out of step
     });
     const c = connection(broker);
-    const first = rejection(c.request('ApiVersions', {}));
-    const second = rejection(c.request('ApiVersions', {}));
+    const first = rejection(c.request('ListGroups', {}));
+    const second = rejection(c.request('ListGroups', {}));
     for (const error of [await first, await second]) {
       expect(error.name).toBe('NETWORK_EXCEPTION');
       expect(error.retriable).toBe(true);
-      expect(error.message).toMatch(/expected the response to correlation id 0/);
+      expect(error.message).toMatch(/expected the response to correlation id 1/);
     }
     // The next request reconnects and works.
-    await expect(c.request('ApiVersions', {})).resolves.toEqual(API_VERSIONS_BODY);
+    await expect(c.request('ListGroups', {})).resolves.toEqual(PING_BODY);
     expect(broker.connectedAt).toHaveLength(2);
   });
 
   it('closes on a response that does not decode', async () => {
     const broker = await fake(() => ({ raw: garbageFrame() }));
     const c = connection(broker);
-    const error = await rejection(c.request('ApiVersions', {}));
+    const error = await rejection(c.request('ListGroups', {}));
     expect(error.name).toBe('NETWORK_EXCEPTION');
     expect(error.message).toMatch(/out of step.*msgpack/);
   });
 
   it('closes on a body that breaks the API grammar', async () => {
-    const broker = await fake(() => ({ body: { errorCode: 'zero', apis: [] } }));
-    const error = await rejection(connection(broker).request('ApiVersions', {}));
+    const broker = await fake(() => ({ body: { errorCode: 'zero', groups: [] } }));
+    const error = await rejection(connection(broker).request('ListGroups', {}));
     expect(error.name).toBe('NETWORK_EXCEPTION');
-    expect(error.message).toMatch(/ApiVersions response/);
+    expect(error.message).toMatch(/ListGroups response/);
   });
 
   it('passes an error response on as the broker sent it and stays open', async () => {
     const broker = await fake((request) =>
-      request.correlationId === 0
+      request.correlationId === 1
         ? { error: new ProtocolError('INVALID_REQUEST', 'body.x is missing') }
-        : { body: API_VERSIONS_BODY },
+        : { body: PING_BODY },
     );
     const c = connection(broker);
-    const error = await rejection(c.request('ApiVersions', {}));
+    const error = await rejection(c.request('ListGroups', {}));
     expect(error.name).toBe('INVALID_REQUEST');
     expect(error.code).toBe(42);
     expect(error.message).toBe('body.x is missing');
-    await expect(c.request('ApiVersions', {})).resolves.toEqual(API_VERSIONS_BODY);
+    await expect(c.request('ListGroups', {})).resolves.toEqual(PING_BODY);
     expect(broker.connectedAt).toHaveLength(1);
   });
 
   it('times a request out, and drops the connection it was on', async () => {
     const broker = await fake((_request, { connection: n }) =>
-      n === 0 ? null : { body: API_VERSIONS_BODY },
+      n === 0 ? null : { body: PING_BODY },
     );
     const c = connection(broker, { requestTimeoutMs: 100, reconnectBackoffMs: 1 });
     const started = Date.now();
-    const first = rejection(c.request('ApiVersions', {}));
-    const second = rejection(c.request('ApiVersions', {}, { timeoutMs: 5000 }));
+    const first = rejection(c.request('ListGroups', {}));
+    const second = rejection(c.request('ListGroups', {}, { timeoutMs: 5000 }));
     const timedOut = await first;
     expect(timedOut.name).toBe('REQUEST_TIMED_OUT');
     expect(timedOut.retriable).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(90);
     expect((await second).name).toBe('NETWORK_EXCEPTION');
-    await expect(c.request('ApiVersions', {})).resolves.toEqual(API_VERSIONS_BODY);
+    await expect(c.request('ListGroups', {})).resolves.toEqual(PING_BODY);
   });
 
   it('says which broker is gone when nothing listens', async () => {
     const port = await deadPort();
     const c = connection({ host: '127.0.0.1', port });
-    const error = await rejection(c.request('ApiVersions', {}));
+    const error = await rejection(c.request('ListGroups', {}));
     expect(error.name).toBe('NETWORK_EXCEPTION');
     expect(error.retriable).toBe(true);
     expect(error.message).toContain(`cannot connect to broker 127.0.0.1:${port}`);
@@ -139,7 +137,7 @@ describe('Connection', () => {
   it('waits out a growing reconnect backoff', async () => {
     const broker = await fake(() => ({ destroy: true }));
     const c = connection(broker, { reconnectBackoffMs: 100, reconnectBackoffMaxMs: 150 });
-    for (let i = 0; i < 3; i++) await rejection(c.request('ApiVersions', {}));
+    for (let i = 0; i < 3; i++) await rejection(c.request('ListGroups', {}));
     const [a, b, d] = broker.connectedAt as [number, number, number];
     expect(b - a).toBeGreaterThanOrEqual(75); // 100 ms ± 20%
     expect(d - b).toBeGreaterThanOrEqual(115); // 200 ms, capped at 150, ± 20%
@@ -147,19 +145,19 @@ describe('Connection', () => {
   });
 
   it('resolves an acks=0 style request once written and drops its response', async () => {
-    const broker = await fake(() => ({ body: API_VERSIONS_BODY }));
+    const broker = await fake(() => ({ body: PING_BODY }));
     const c = connection(broker);
-    await expect(c.request('ApiVersions', {}, { noResponse: true })).resolves.toBeUndefined();
-    await expect(c.request('ApiVersions', {})).resolves.toEqual(API_VERSIONS_BODY);
+    await expect(c.request('ListGroups', {}, { noResponse: true })).resolves.toBeUndefined();
+    await expect(c.request('ListGroups', {})).resolves.toEqual(PING_BODY);
   });
 
   it('refuses requests after close and fails those in flight', async () => {
     const broker = await fake(() => null);
     const c = connection(broker);
-    const pending = c.request('ApiVersions', {}).catch((e: unknown) => e);
+    const pending = c.request('ListGroups', {}).catch((e: unknown) => e);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await c.close();
     expect(await pending).toMatchObject({ code: 'CLIENT_CLOSED' });
-    await expect(c.request('ApiVersions', {})).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(c.request('ListGroups', {})).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
   });
 });

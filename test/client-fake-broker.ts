@@ -2,6 +2,11 @@
  * A fake broker for the client's unit tests: a real TCP server that decodes
  * requests with src/protocol and answers what the test's handler says, in
  * request order per connection. It knows nothing of logs or topics.
+ *
+ * It answers the clients' ApiVersions handshake itself (every API of
+ * src/protocol, or `options.apis`), keeping those requests in `handshakes`
+ * rather than `requests`; `options.handshake: 'handler'` passes them to the
+ * handler instead.
  */
 import { type Server, type Socket, createServer } from 'node:net';
 import {
@@ -11,6 +16,7 @@ import {
   decodeRequest,
   encodeFrame,
   encodeResponseFrame,
+  supportedApis,
 } from '../src/protocol/index.js';
 
 /** What a handler answers: a body, an error response, raw bytes, or nothing (`null`: stay silent). */
@@ -27,16 +33,31 @@ export interface FakeBroker {
   port: number;
   /** `host:port`. */
   address: string;
-  /** Every request decoded, in arrival order. */
+  /** Every request decoded, in arrival order (the ApiVersions it answered itself apart). */
   requests: Request[];
+  /** The ApiVersions requests it answered itself. */
+  handshakes: Request[];
   /** When each connection was accepted (ms since the epoch). */
   connectedAt: number[];
   sockets: Socket[];
   close(): Promise<void>;
 }
 
-export async function startFakeBroker(handler: FakeHandler): Promise<FakeBroker> {
+export interface FakeBrokerOptions {
+  /** Who answers ApiVersions: the fake (default), or the handler. */
+  handshake?: 'fake' | 'handler';
+  /** What the fake's ApiVersions answer lists; default every API of src/protocol. */
+  apis?: { api: string; minVersion: number; maxVersion: number }[];
+}
+
+export async function startFakeBroker(
+  handler: FakeHandler,
+  options: FakeBrokerOptions = {},
+): Promise<FakeBroker> {
   const requests: Request[] = [];
+  const handshakes: Request[] = [];
+  const apis = options.apis ?? supportedApis();
+  const answerHandshake = options.handshake !== 'handler';
   const connectedAt: number[] = [];
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
@@ -54,8 +75,11 @@ export async function startFakeBroker(handler: FakeHandler): Promise<FakeBroker>
           return;
         }
         const request = decoded.request;
-        requests.push(request);
-        const answer = Promise.resolve(handler(request, { socket, connection }));
+        const itself = answerHandshake && request.api === 'ApiVersions';
+        (itself ? handshakes : requests).push(request);
+        const answer: Promise<FakeAnswer> = itself
+          ? Promise.resolve({ body: { errorCode: 0, apis } })
+          : Promise.resolve(handler(request, { socket, connection }));
         // Answers are written in request order, whenever each is ready.
         answered = answered.then(async () => {
           const a = await answer;
@@ -84,6 +108,7 @@ export async function startFakeBroker(handler: FakeHandler): Promise<FakeBroker>
     port,
     address: `127.0.0.1:${port}`,
     requests,
+    handshakes,
     connectedAt,
     sockets,
     close: () =>

@@ -28,6 +28,12 @@ export interface BrokerSettings {
   'connections.max.idle.ms': number;
   /** Requests one connection may have in flight before the broker stops reading it. */
   'queued.max.requests': number;
+  /**
+   * Bytes of requests read and not yet handled, across all connections, past
+   * which the broker stops reading sockets until some are handled; -1 (or 0):
+   * no bound. Kafka: -1; samsa: 256 MiB, see docs/protocol.md (Limits).
+   */
+  'queued.max.request.bytes': number;
   /** The shortest session timeout a group member may ask for. Kafka: 6 s. */
   'group.min.session.timeout.ms': number;
   /** The longest session timeout a group member may ask for. Kafka: 30 minutes. */
@@ -58,6 +64,7 @@ export const DEFAULT_BROKER_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   'socket.request.max.bytes': 100 * 1024 * 1024,
   'connections.max.idle.ms': 600_000,
   'queued.max.requests': 500,
+  'queued.max.request.bytes': 256 * 1024 * 1024,
   'group.min.session.timeout.ms': 6_000,
   'group.max.session.timeout.ms': 1_800_000,
   'group.initial.rebalance.delay.ms': 3_000,
@@ -131,6 +138,7 @@ const MINIMUMS: Partial<Record<keyof BrokerSettings, number>> = {
   'log.retention.check.interval.ms': 1,
   'log.cleaner.backoff.ms': 1,
   'queued.max.requests': 1,
+  'queued.max.request.bytes': -1,
   'connections.max.idle.ms': 1,
   'group.max.size': 1,
   'offsets.topic.num.partitions': 1,

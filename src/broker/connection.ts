@@ -11,7 +11,9 @@
  *   an error response and the connection stays; a frame too large, or one
  *   with no readable correlation id, closes the connection at once.
  * - Flow: past `queued.max.requests` in flight, or while the socket's write
- *   buffer is full, the connection stops reading.
+ *   buffer is full, the connection stops reading. Across connections,
+ *   `queued.max.request.bytes` bounds the bytes of requests read and not yet
+ *   handled (RequestMemory, below).
  * - Idle: with nothing in flight for `connections.max.idle.ms`, it closes
  *   (also a client stalled inside a frame).
  */
@@ -19,6 +21,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../log/index.js';
 import {
   FrameDecoder,
+  LENGTH_PREFIX_WIDTH,
   ProtocolError,
   type Request,
   type Response,
@@ -27,6 +30,106 @@ import {
   toProtocolError,
 } from '../protocol/index.js';
 import type { Broker } from './broker.js';
+
+// #region memory
+/**
+ * `queued.max.request.bytes`, Kafka's MemoryPool and channel muting: the
+ * bytes of request frames read and not yet handled, across every connection.
+ * A frame's bytes are taken whole when its length prefix arrives (as Kafka
+ * allocates a frame's buffer when it reads its size) and given back once
+ * the broker is done with the request (answered, or parked: a long poll).
+ * While `used` ≥ `bound`, no connection starts reading a new frame: each
+ * stops at the next frame boundary (socket.pause) and waits until enough
+ * is given back; one already inside a frame reads it to its end, its bytes
+ * being taken already, so the pool never waits on itself.
+ *
+ * Invariant: `used` < bound + the largest frame (a frame is admitted only
+ * while used < bound; Kafka's non-strict pool overshoots the same way).
+ */
+export class RequestMemory {
+  used = 0;
+  /** The most `used` has been (a gauge for tests and operators). */
+  peak = 0;
+  private readonly waiting = new Set<{ updateFlow(): void }>();
+
+  /** `bound` ≤ 0: no bound (Kafka's -1). */
+  constructor(readonly bound: number) {}
+
+  get bounded(): boolean {
+    return this.bound > 0;
+  }
+
+  get exhausted(): boolean {
+    return this.bound > 0 && this.used >= this.bound;
+  }
+
+  take(bytes: number): void {
+    this.used += bytes;
+    if (this.used > this.peak) this.peak = this.used;
+  }
+
+  give(bytes: number): void {
+    const was = this.exhausted;
+    this.used -= bytes;
+    if (!was || this.exhausted) return;
+    const waiting = [...this.waiting];
+    this.waiting.clear();
+    for (const connection of waiting) connection.updateFlow();
+  }
+
+  /** `connection` stopped reading for memory: its `updateFlow` runs when memory is given back. */
+  wait(connection: { updateFlow(): void }): void {
+    this.waiting.add(connection);
+  }
+
+  forget(connection: { updateFlow(): void }): void {
+    this.waiting.delete(connection);
+  }
+}
+
+/**
+ * Where frames start in a connection's byte stream, read from their length
+ * prefixes as chunks arrive (the FrameDecoder still does the decoding): so
+ * that a frame's bytes are taken when its length is known, and reading stops
+ * at a frame boundary.
+ */
+class FrameStarts {
+  /** Bytes of the current frame's body still to come. */
+  private remaining = 0;
+  /** Bytes of the current length prefix read so far, and their value. */
+  private prefix = 0;
+  private length = 0;
+
+  get atBoundary(): boolean {
+    return this.remaining === 0 && this.prefix === 0;
+  }
+
+  /**
+   * Walks `chunk`: before each new frame asks `admit()`, and when a frame's
+   * length is complete calls `start(frameBytes)`. Returns where it stopped:
+   * `chunk.length`, or the start of a frame it was refused.
+   */
+  walk(chunk: Buffer, admit: () => boolean, start: (frameBytes: number) => void): number {
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - pos);
+        pos += n;
+        this.remaining -= n;
+        continue;
+      }
+      if (this.prefix === 0 && !admit()) return pos;
+      this.length = this.length * 256 + chunk[pos++]!;
+      if (++this.prefix < LENGTH_PREFIX_WIDTH) continue;
+      this.remaining = this.length;
+      start(LENGTH_PREFIX_WIDTH + this.length);
+      this.prefix = 0;
+      this.length = 0;
+    }
+    return pos;
+  }
+}
+// #endregion memory
 
 interface Slot {
   /** The response's frame as buffers to write in order (a fetch's batches are not copied into it). */
@@ -37,14 +140,24 @@ export interface ConnectionOptions {
   maxFrameBytes: number;
   idleMs: number;
   maxInFlight: number;
+  /** `queued.max.request.bytes`, shared by every connection of the server. */
+  memory: RequestMemory;
   logger: Logger;
 }
 
 export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly slots: Slot[] = [];
-  /** Decoded requests not yet started, oldest first. */
-  private readonly waiting: { request: Request; slot: Slot }[] = [];
+  /** Decoded requests not yet started, oldest first, with their frame's bytes. */
+  private readonly waiting: { request: Request; slot: Slot; bytes: number }[] = [];
+  private readonly starts = new FrameStarts();
+  /** Bytes this connection has taken from `memory` and not given back. */
+  private taken = 0;
+  /** The rest of a chunk read when memory ran out (at most one chunk), read before the socket again. */
+  private held: Buffer | undefined;
+  private replaying = false;
+  /** The client ended its side while a chunk was held: end once it is read. */
+  private endHeld = false;
   /** A request has started and is neither answered nor parked: the next must wait. */
   private running = false;
   /** Inside startWaiting (a request finishing meanwhile must not start the next one reentrantly). */
@@ -64,7 +177,13 @@ export class Connection {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
     this.clientHost = `/${socket.remoteAddress ?? 'unknown'}`;
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes });
-    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+    this.ended = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.give(this.taken); // whatever was read and never handled
+        options.memory.forget(this);
+        resolve();
+      }),
+    );
     socket.setNoDelay(true);
     socket.setTimeout(options.idleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -77,6 +196,14 @@ export class Connection {
   // #region read
   private onData(chunk: Buffer): void {
     if (this.draining || this.socket.destroyed) return;
+    if (this.options.memory.bounded) {
+      const stop = this.starts.walk(chunk, this.admit, this.take);
+      if (stop < chunk.length) {
+        // Memory ran out at a frame boundary: the rest of the chunk waits until it is given back.
+        this.held = chunk.subarray(stop);
+        chunk = chunk.subarray(0, stop);
+      }
+    }
     const { frames, error } = this.decoder.push(chunk);
     // Pipelined requests that arrived together are answered in one write when they finish
     // together (a produce burst): one system call, and one wake-up of the client, not one each.
@@ -88,6 +215,22 @@ export class Connection {
     for (const body of frames) if (!this.accept(body)) return;
     if (error !== undefined) return this.abort(error.message);
     this.updateFlow();
+  }
+
+  private readonly admit = (): boolean => !this.options.memory.exhausted;
+
+  private readonly take = (frameBytes: number): void => {
+    // A length over the limit closes the connection: take no more than a frame may be.
+    const bytes = Math.min(frameBytes, LENGTH_PREFIX_WIDTH + this.options.maxFrameBytes);
+    this.taken += bytes;
+    this.options.memory.take(bytes);
+  };
+
+  private give(bytes: number): void {
+    const n = Math.min(bytes, this.taken);
+    if (n <= 0) return;
+    this.taken -= n;
+    this.options.memory.give(n);
   }
 
   private readonly uncork = (): void => {
@@ -104,12 +247,14 @@ export class Connection {
     }
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
+    const bytes = this.options.memory.bounded ? LENGTH_PREFIX_WIDTH + body.length : 0;
     if (!decoded.ok) {
+      this.give(bytes);
       slot.frame = this.encode({ correlationId: decoded.correlationId, error: decoded.error });
       this.writeReady();
       return true;
     }
-    this.waiting.push({ request: decoded.request, slot });
+    this.waiting.push({ request: decoded.request, slot, bytes });
     if (!this.running && !this.starting) this.startWaiting();
     return true;
   }
@@ -124,12 +269,13 @@ export class Connection {
     this.starting = true;
     try {
       while (!this.running && this.waiting.length > 0) {
-        const { request, slot } = this.waiting.shift()!;
+        const { request, slot, bytes } = this.waiting.shift()!;
         this.running = true;
         let released = false;
         const next = (): void => {
           if (released) return;
           released = true;
+          this.give(bytes); // handled: its frame may go
           this.running = false;
           if (!this.starting) this.startWaiting();
         };
@@ -156,7 +302,6 @@ export class Connection {
       next();
     }
   }
-  // #endregion read
   // #endregion read
 
   // #region write
@@ -191,19 +336,37 @@ export class Connection {
   }
   // #endregion write
 
-  private updateFlow(): void {
+  /** Reads or stops reading, as the in-flight count, the write buffer and the memory bound allow. */
+  updateFlow(): void {
     if (this.socket.destroyed) return;
     if (this.draining && this.slots.length === 0) {
       this.socket.end();
       return;
     }
+    const memory = this.options.memory;
+    const noMemory = memory.exhausted && this.starts.atBoundary;
+    if (noMemory) memory.wait(this);
     const stop =
       this.draining ||
+      noMemory ||
       this.slots.length >= this.options.maxInFlight ||
       this.socket.writableNeedDrain;
-    if (stop) this.socket.pause();
+    if (stop || this.held !== undefined) this.socket.pause();
     else this.socket.resume();
+    if (!stop && this.held !== undefined && !this.replaying) {
+      this.replaying = true;
+      setImmediate(this.replay);
+    }
   }
+
+  /** Reads the held rest of a chunk, once memory allows; the socket resumes after it. */
+  private readonly replay = (): void => {
+    this.replaying = false;
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined) this.onData(held);
+    if (this.endHeld && this.held === undefined) this.onEnd();
+  };
 
   private onIdle(): void {
     if (this.slots.length > 0) return; // a long poll is not idleness
@@ -218,6 +381,8 @@ export class Connection {
   }
 
   private onEnd(): void {
+    this.endHeld = this.held !== undefined;
+    if (this.endHeld) return;
     // The client sent its last byte; answer what is in flight, then close.
     const cut = this.decoder.end();
     if (cut !== undefined) this.options.logger.debug(`connection ${this.peer}: ${cut.message}`);

@@ -6,7 +6,7 @@
  */
 import { type Server, createServer } from 'node:net';
 import type { Broker } from './broker.js';
-import { Connection } from './connection.js';
+import { Connection, RequestMemory } from './connection.js';
 
 export interface ListenOptions {
   host?: string;
@@ -25,15 +25,19 @@ export class BrokerServer {
     readonly host: string,
     readonly port: number,
     private readonly drainTimeoutMs: number,
+    /** `queued.max.request.bytes`: its bound, the bytes held now (`used`) and the most ever (`peak`). */
+    readonly requestMemory: Readonly<RequestMemory>,
   ) {}
 
   static async listen(broker: Broker, options: ListenOptions = {}): Promise<BrokerServer> {
     const host = options.host ?? '127.0.0.1';
     const s = broker.config.settings;
+    const memory = new RequestMemory(s['queued.max.request.bytes']);
     const connectionOptions = {
       maxFrameBytes: s['socket.request.max.bytes'],
       idleMs: s['connections.max.idle.ms'],
       maxInFlight: s['queued.max.requests'],
+      memory,
       logger: broker.logger,
     };
     const connections = new Set<Connection>();
@@ -56,7 +60,7 @@ export class BrokerServer {
     const port =
       typeof address === 'object' && address !== null ? address.port : (options.port ?? 0);
     const drainMs = options.drainTimeoutMs ?? 10_000;
-    const self = new BrokerServer(server, connections, broker, host, port, drainMs);
+    const self = new BrokerServer(server, connections, broker, host, port, drainMs, memory);
     broker.listener = { host, port };
     broker.logger.info(`listening on ${host}:${port}`);
     return self;

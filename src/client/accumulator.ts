@@ -14,8 +14,8 @@
  * of a queue accepts records, and never after it was sent.
  */
 import { BATCH_HEADER_SIZE } from '../log/batch-header.js';
-import { BatchBuilder } from '../log/batch-builder.js';
-import type { RecordHeader } from '../log/index.js';
+import { BatchBuilder, bytesFieldSize, headersSize } from '../log/batch-builder.js';
+import { type RecordHeader, decodeRecords } from '../log/index.js';
 import { SendTracker } from './send-tracker.js';
 
 export { type RecordMetadata, SendTracker } from './send-tracker.js';
@@ -55,6 +55,8 @@ export class Batch {
   retryAt = 0;
   full = false;
   sent = false;
+  /** Sent as its partition's only batch in a request (after MESSAGE_TOO_LARGE for several). */
+  solo = false;
   private isSettled = false;
   private settledPromise: Promise<void> | undefined;
   private resolveSettled: (() => void) | undefined;
@@ -64,7 +66,7 @@ export class Batch {
     readonly partition: number,
     readonly createdAt: number,
     buffer: Buffer,
-    compression: 'none' | 'gzip',
+    private readonly compression: 'none' | 'gzip',
     /** Called once, when every record is acknowledged or failed. */
     private readonly onSettled?: (batch: Batch) => void,
   ) {
@@ -165,6 +167,72 @@ export class Batch {
     for (const tracker of this.trackers) tracker.fail(error);
     this.settle();
   }
+
+  // #region split
+  /**
+   * The broker refused this batch as too large (MESSAGE_TOO_LARGE): its
+   * records, in order, in two new batches of half as many each, which take
+   * its place (same sends, same `createdAt`, so the same delivery timeout;
+   * its reserved bytes shared between them). This batch settles once both
+   * have. Kafka's Sender splits into batches of `batch.size`, which never
+   * helps when the topic's `max.message.bytes` is below `batch.size`
+   * (KAFKA-8350); halving always ends, at single records at the latest.
+   */
+  split(): [Batch, Batch] {
+    const records = decodeRecords(this.bytes());
+    const half = Math.ceil(records.length / 2);
+    let pending = 2;
+    const onHalfSettled = (): void => {
+      if (--pending === 0) this.settle();
+    };
+    const halves = [0, 1].map(
+      () =>
+        new Batch(
+          this.topic,
+          this.partition,
+          this.createdAt,
+          Buffer.allocUnsafe(BATCH_OVERHEAD + Math.ceil(this.size / 2)),
+          this.compression,
+          onHalfSettled,
+        ),
+    ) as [Batch, Batch];
+    let k = 0;
+    for (let run = 0; run < this.trackers.length; run++) {
+      for (let i = 0; i < this.lengths[run]!; i++, k++) {
+        const { key, value, headers, timestamp } = records[k]!;
+        const payload = bytesFieldSize(key) + bytesFieldSize(value) + headersSize(headers);
+        const own = this.timestamps === undefined ? undefined : timestamp;
+        const index = this.starts[run]! + i;
+        halves[k < half ? 0 : 1].add(
+          key,
+          value,
+          headers,
+          own,
+          payload,
+          0,
+          this.trackers[run]!,
+          index,
+        );
+      }
+    }
+    halves[0].reserved = Math.min(this.reserved, recordsSize(records.slice(0, half)));
+    halves[1].reserved = this.reserved - halves[0].reserved;
+    this.reserved = 0;
+    for (const batch of halves) {
+      batch.full = true; // nothing more goes in; sent at once
+      batch.solo = true; // and alone, so that the broker's answer is about it
+    }
+    return halves;
+  }
+  // #endregion split
+}
+
+function recordsSize(
+  records: readonly { key: Buffer | null; value: Buffer | null; headers: RecordHeader[] }[],
+): number {
+  let size = 0;
+  for (const r of records) size += recordSize(r.key, r.value, r.headers);
+  return size;
 }
 
 export class PartitionQueue {

@@ -7,9 +7,14 @@
  * closes and every request in flight fails with NETWORK_EXCEPTION.
  *
  * Invariant: `queue` holds exactly the requests written to (or waiting for)
- * the current socket, oldest first. A request that times out closes the
- * connection (as Kafka's NetworkClient does): a later response cannot be
- * matched past a missing one.
+ * the current socket, oldest first, the written ones before the others. A
+ * written request that times out closes the connection (as Kafka's
+ * NetworkClient does): a later response cannot be matched past a missing one.
+ *
+ * Handshake (api-versions.ts): on each new socket ApiVersions goes first;
+ * the requests made meanwhile wait behind it, unwritten, and are written at
+ * the versions negotiated when its answer arrives, one round trip once per
+ * connection. A request for an API the broker does not speak fails alone.
  *
  * The socket is opened on the first request and again after a failure, but
  * not before the reconnect backoff (`reconnect.backoff.ms`, doubling per
@@ -29,7 +34,15 @@ import {
   type Request,
 } from '../protocol/index.js';
 import { type BrokerAddress, formatAddress } from './address.js';
+import {
+  type BrokerApiVersions,
+  HANDSHAKE_VERSION,
+  negotiatedVersion,
+  readHandshake,
+  unsupportedApi,
+} from './api-versions.js';
 import { ClientError, ClientErrorCode, networkError } from './errors.js';
+import { DeadlineTimer, type InFlight, inFlight } from './in-flight.js';
 
 export interface ConnectionOptions {
   clientId?: string;
@@ -50,23 +63,9 @@ export interface RequestOptions {
   noResponse?: boolean;
 }
 
-interface InFlight {
-  correlationId: number;
-  api: ApiName;
-  /** The frame as buffers written in order (record batches are not copied into it). */
-  frame: Buffer[];
-  timeoutMs: number;
-  /** When it times out (ms since the epoch). */
-  deadline: number;
-  /** Resolved once written (acks=0): the response is only matched, then dropped. */
-  noResponse: boolean;
-  /** The promise is settled. */
-  done: boolean;
-  resolve(body: unknown): void;
-  reject(error: Error): void;
-}
-
 const JITTER = 0.2;
+/** The handshake's body: the very object tells the handshake from a caller's own ApiVersions. */
+const HANDSHAKE_BODY = Object.freeze({});
 
 export class Connection {
   readonly address: string;
@@ -76,15 +75,15 @@ export class Connection {
   private readonly backoffMaxMs: number;
   private readonly connectTimeoutMs: number;
   private socket: Socket | undefined;
+  /** The broker's API versions on the current socket; undefined until its handshake is done. */
+  private versions: BrokerApiVersions | undefined;
   private decoder = new FrameDecoder();
   private queue: InFlight[] = [];
   private nextCorrelationId = 0;
   private failures = 0;
   private retryAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
-  /** One timer for every request's timeout (not one per request), due at `timeoutAt` or earlier. */
-  private timeoutTimer: NodeJS.Timeout | undefined;
-  private timeoutAt = Infinity;
+  private readonly timeouts = new DeadlineTimer(() => this.checkTimeouts());
   private closed = false;
   /** Open `cork` calls, and the socket the first of them corked (none if there was none). */
   private corkDepth = 0;
@@ -111,6 +110,11 @@ export class Connection {
     return this.closed;
   }
 
+  /** What the broker said it speaks on the current socket (undefined before its handshake). */
+  get apiVersions(): BrokerApiVersions | undefined {
+    return this.versions;
+  }
+
   // #region request
   /** Sends one request; resolves to its response body, rejects with the broker's or the network's ProtocolError. */
   request<A extends ApiName>(
@@ -135,35 +139,98 @@ export class Connection {
         );
         return;
       }
-      const correlationId = this.nextCorrelationId;
-      this.nextCorrelationId = (correlationId + 1) & 0x7fffffff;
-      const request = { api, version: 0, correlationId, clientId: this.clientId, body } as Request;
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
-      const entry: InFlight = {
-        correlationId,
-        api,
-        frame: encodeRequestFrameChunks(request),
-        timeoutMs,
-        deadline: Date.now() + timeoutMs,
-        noResponse: options.noResponse === true,
-        done: false,
-        resolve: resolve as (body: unknown) => void,
-        reject,
-      };
+      const noResponse = options.noResponse === true;
+      const entry = inFlight(api, body, -1, timeoutMs, noResponse, resolve as never, reject);
+      const socket = this.socket;
+      // Ready: the frame is encoded now, so a body that cannot be encoded throws to the caller.
+      if (socket !== undefined && this.versions !== undefined && !this.prepare(entry)) return;
       this.queue.push(entry);
-      if (entry.deadline < this.timeoutAt) this.armTimeout(entry.deadline);
-      if (this.socket !== undefined) this.write(this.socket, entry);
-      else this.scheduleConnect();
+      this.timeouts.arm(entry.deadline);
+      if (socket === undefined) this.scheduleConnect();
+      else if (this.versions !== undefined) this.write(socket, entry);
+      // else: written when the handshake is done
     });
   }
+
+  /**
+   * Picks the entry's version and correlation id (ids rise in the order
+   * frames are written) and encodes its frame; false (and the entry
+   * rejected) when it cannot be sent.
+   */
+  private prepare(entry: InFlight): boolean {
+    if (entry.version < 0) {
+      entry.version = negotiatedVersion(entry.api, this.versions!);
+      if (entry.version < 0) {
+        entry.done = true;
+        entry.reject(unsupportedApi(entry.api, this.versions!, this.address));
+        return false;
+      }
+    }
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (correlationId + 1) & 0x7fffffff;
+    entry.correlationId = correlationId;
+    const { api, version, body } = entry;
+    try {
+      const request = { api, version, correlationId, clientId: this.clientId, body } as Request;
+      entry.frame = encodeRequestFrameChunks(request);
+      return true;
+    } catch (error) {
+      entry.done = true;
+      entry.reject(error as Error);
+      return false;
+    }
+  }
   // #endregion request
+
+  // #region handshake
+  /** Puts ApiVersions at the head of the queue and writes it: nothing else is written until it is answered. */
+  private handshake(socket: Socket, version: number, retried = false): void {
+    const entry = inFlight(
+      'ApiVersions',
+      HANDSHAKE_BODY,
+      version,
+      this.requestTimeoutMs,
+      false,
+      (body) => this.handshaken(socket, version, retried, { body: body as never }),
+      (error) => this.handshaken(socket, version, retried, { error }),
+    );
+    this.prepare(entry);
+    this.queue.unshift(entry);
+    this.timeouts.arm(entry.deadline);
+    this.write(socket, entry);
+  }
+
+  private handshaken(
+    socket: Socket,
+    sent: number,
+    retried: boolean,
+    answer: Parameters<typeof readHandshake>[0],
+  ): void {
+    if (this.socket !== socket) return; // the socket is gone: its close failed the queue
+    const outcome = readHandshake(answer, sent, retried, this.address);
+    if (outcome.kind === 'retry') return this.handshake(socket, outcome.version, true);
+    if (outcome.kind === 'failed') return this.drop(socket, outcome.error);
+    this.versions = outcome.versions;
+    // Every request still queued waited behind the handshake: write them, in order, at their versions.
+    const waiting = this.queue;
+    this.queue = [];
+    socket.cork();
+    for (const entry of waiting) {
+      if (entry.done || !this.prepare(entry)) continue;
+      this.queue.push(entry);
+      this.write(socket, entry);
+    }
+    socket.uncork();
+  }
+  // #endregion handshake
 
   /** Fails what is in flight and closes the socket; later requests are refused. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.connectTimer);
-    clearTimeout(this.timeoutTimer);
+    this.timeouts.clear();
     const socket = this.socket;
     this.failAll(
       new ClientError(ClientErrorCode.CLOSED, `the connection to ${this.address} was closed`),
@@ -214,7 +281,8 @@ export class Connection {
         : `cannot connect to broker ${this.address}: ${why}`;
       this.drop(socket, networkError(message, failure));
     });
-    for (const entry of this.queue) this.write(socket, entry);
+    this.versions = undefined;
+    this.handshake(socket, HANDSHAKE_VERSION);
   }
 
   /**
@@ -238,7 +306,8 @@ export class Connection {
   }
 
   private write(socket: Socket, entry: InFlight): void {
-    const chunks = entry.frame;
+    const chunks = entry.frame!;
+    entry.written = true;
     const last = chunks.length - 1;
     if (last > 0) socket.cork();
     for (let i = 0; i < last; i++) socket.write(chunks[i]!);
@@ -260,7 +329,8 @@ export class Connection {
     const { frames, error } = this.decoder.push(chunk);
     for (const frame of frames) {
       const head = this.queue[0];
-      if (head === undefined) return this.break('a response arrived with no request in flight');
+      if (head === undefined || !head.written)
+        return this.break('a response arrived with no request in flight');
       const decoded = decodeResponse(frame, head.api);
       if (!decoded.ok) return this.break(decoded.error.message, decoded.error);
       const { response } = decoded;
@@ -270,7 +340,9 @@ export class Connection {
         );
       }
       this.queue.shift();
-      this.failures = 0; // a broker that answers is healthy: the backoff starts over
+      // A broker that answers requests is healthy: the backoff starts over (not for the handshake
+      // alone, or a broker that drops every request after it would be retried at full speed).
+      if (head.body !== HANDSHAKE_BODY) this.failures = 0;
       if (head.done) continue;
       head.done = true;
       if (head.noResponse) head.resolve(undefined);
@@ -294,6 +366,7 @@ export class Connection {
   private drop(socket: Socket, error: Error): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
+    this.versions = undefined;
     this.failures += 1;
     const backoff = Math.min(this.backoffMs * 2 ** (this.failures - 1), this.backoffMaxMs);
     this.retryAt = Date.now() + backoff * (1 - JITTER + 2 * JITTER * Math.random());
@@ -302,23 +375,14 @@ export class Connection {
   }
   // #endregion socket
 
-  private armTimeout(at: number): void {
-    clearTimeout(this.timeoutTimer);
-    this.timeoutAt = at;
-    this.timeoutTimer = setTimeout(this.checkTimeouts, Math.max(0, at - Date.now()));
-    this.timeoutTimer.unref(); // an open socket or a reconnect timer keeps the process alive, not this
-  }
-
   /** Times out every request past its deadline, then waits for the next deadline. */
-  private readonly checkTimeouts = (): void => {
-    this.timeoutTimer = undefined;
-    this.timeoutAt = Infinity;
+  private checkTimeouts(): void {
     const now = Date.now();
     for (const entry of this.queue.filter((e) => e.deadline <= now)) this.timedOut(entry);
     let next = Infinity;
     for (const entry of this.queue) if (entry.deadline < next) next = entry.deadline;
-    if (next < Infinity && !this.closed) this.armTimeout(next);
-  };
+    if (next < Infinity && !this.closed) this.timeouts.arm(next);
+  }
 
   private timedOut(entry: InFlight): void {
     const index = this.queue.indexOf(entry);
@@ -332,8 +396,8 @@ export class Connection {
       entry.done = true;
       entry.reject(error);
     }
-    // Never written (waiting out the reconnect backoff): only this one goes.
-    if (this.socket === undefined) return;
+    // Never written (waiting out the reconnect backoff, or behind the handshake): only this one goes.
+    if (!entry.written || this.socket === undefined) return;
     this.break(`a ${entry.api} request timed out after ${entry.timeoutMs} ms`);
   }
 

@@ -12,13 +12,16 @@ export const ClientErrorCode = {
   NO_OFFSET: 'CLIENT_NO_OFFSET',
   INVALID_GROUP_METADATA: 'CLIENT_INVALID_GROUP_METADATA',
   COMMIT_FAILED: 'CLIENT_COMMIT_FAILED',
+  /** The broker speaks no version of the API that this client speaks (Kafka's UnsupportedVersionException). */
+  UNSUPPORTED_VERSION: 'CLIENT_UNSUPPORTED_VERSION',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
 /**
  * A producer, consumer, admin or connection used after `close()`, a wait that
  * ran out, a consumer without a position, bytes from another group member that
- * do not decode, or a commit the group refused (CLIENT_COMMIT_FAILED).
+ * do not decode, a commit the group refused (CLIENT_COMMIT_FAILED), or a
+ * request for an API the broker does not speak (CLIENT_UNSUPPORTED_VERSION).
  */
 export class ClientError extends Error {
   override readonly name = 'ClientError';

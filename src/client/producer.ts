@@ -62,7 +62,10 @@ export interface ProducerOptions<K = Buffer, V = Buffer> extends ClientOptions {
   maxBlockMs?: number;
   /** `max.in.flight.requests.per.connection`. Default 5. */
   maxInFlightRequestsPerConnection?: number;
-  /** `max.request.size`: bytes per Produce request (and the largest record). Default 1048576. */
+  /**
+   * `max.request.size`: bytes per Produce request; a record larger than this
+   * (serialized, in a batch of its own) fails its send with MESSAGE_TOO_LARGE. Default 1048576.
+   */
   maxRequestSize?: number;
   /** `retries`: attempts after the first, for retriable errors only. Default 2147483647. */
   retries?: number;
@@ -293,11 +296,7 @@ export class Producer<K = Buffer, V = Buffer> {
         (plan.timestamps ??= new Array<number | undefined>(n))[i] = timestamp;
       }
       const bytes = recordSize(key, value, headers);
-      if (bytes + BATCH_OVERHEAD > this.maxRecordSize)
-        throw new ProtocolError(
-          'MESSAGE_TOO_LARGE',
-          `a record of about ${bytes} bytes is larger than max.request.size (${this.maxRecordSize})`,
-        );
+      this.checkRecordSize(bytes + BATCH_OVERHEAD, i);
       plan.keys[i] = key;
       plan.values[i] = value;
       plan.payloads[i] = payload;
@@ -305,6 +304,26 @@ export class Producer<K = Buffer, V = Buffer> {
       plan.total += bytes;
     }
     return plan;
+  }
+
+  /**
+   * Kafka's ensureValidRecordSize: a record that could never be sent, in a
+   * batch of its own, fails its send at once (RecordTooLargeException, here
+   * MESSAGE_TOO_LARGE), before anything of the send is appended.
+   */
+  private checkRecordSize(size: number, index: number): void {
+    const limit =
+      size > this.maxRecordSize
+        ? `max.request.size (maxRequestSize: ${this.maxRecordSize})`
+        : size > this.pool.total
+          ? `buffer.memory (bufferMemory: ${this.pool.total})`
+          : undefined;
+    if (limit === undefined) return;
+    throw new ProtocolError(
+      'MESSAGE_TOO_LARGE',
+      `record ${index} of the send is ${size} bytes when serialized in a batch, ` +
+        `larger than ${limit}; nothing of this send was sent`,
+    );
   }
 
   private async metadataWithin(topic: string): Promise<TopicMetadata> {
