@@ -182,6 +182,50 @@ describe('every API', () => {
   });
 });
 
+describe("Fetch's follower fields", () => {
+  const follower = withLeaf(
+    EXAMPLES.Fetch.request,
+    'body.topics[0].partitions[0].lastFetchedEpoch',
+    3,
+  );
+  // Spread, not structuredClone: the records must stay a Buffer to compare with what decodes.
+  const [topic] = EXAMPLES.Fetch.response.topics;
+  const withDiverging = (divergingEpoch: unknown) => ({
+    topics: [{ ...topic!, partitions: [{ ...topic!.partitions[0]!, divergingEpoch }] }],
+  });
+  const diverging = withDiverging({ epoch: 3, endOffset: 2 ** 40 - 6 });
+
+  it('a lastFetchedEpoch and a divergingEpoch round-trip; a nil divergingEpoch is absent', () => {
+    const request = requestOf('Fetch', follower);
+    expect(decodeRequest(encodeRequest(request))).toEqual({ ok: true, request });
+    const response = { correlationId: 7, body: diverging } as never;
+    expect(decodeResponse(encodeResponse(response), 'Fetch')).toEqual({ ok: true, response });
+    const nil = { correlationId: 7, body: withDiverging(null) } as never;
+    const decoded = decodeResponse(encodeResponse(nil), 'Fetch');
+    expect(decoded.ok && decoded.response.body).toEqual(EXAMPLES.Fetch.response);
+  });
+
+  it('a bad divergingEpoch or lastFetchedEpoch is refused, naming the field', () => {
+    const at = 'body.topics[0].partitions[0].divergingEpoch';
+    for (const [path, value] of [
+      [at, 5],
+      [`${at}.epoch`, 'x'],
+      [`${at}.endOffset`, 2 ** 53],
+      [`${at}.epoch`, undefined],
+    ] as const) {
+      const bad = { correlationId: 7, body: withLeaf(diverging, path, value) };
+      const result = decodeResponse(encodeResponse(bad as never), 'Fetch');
+      expect(result.ok).toBe(false);
+      if (!result.ok) expect(result.error.message).toContain(`${path} must be`);
+    }
+    const lfe = 'body.topics[0].partitions[0].lastFetchedEpoch';
+    const result = decodeRequest(
+      encodeRequest(requestOf('Fetch', withLeaf(follower, lfe, 2 ** 31))),
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: 42 } });
+  });
+});
+
 describe('docs/protocol.md', () => {
   const doc = readFileSync(new URL('../docs/protocol.md', import.meta.url), 'utf8');
   const file = (api: string) => api.replace(/(?<=[a-z])(?=[A-Z])/g, '-').toLowerCase();

@@ -32,6 +32,7 @@ const KAFKA: [number, string, boolean][] = [
   [6, 'NOT_LEADER_OR_FOLLOWER', true],
   [7, 'REQUEST_TIMED_OUT', true],
   [10, 'MESSAGE_TOO_LARGE', false],
+  [11, 'STALE_CONTROLLER_EPOCH', false],
   [12, 'OFFSET_METADATA_TOO_LARGE', false],
   [13, 'NETWORK_EXCEPTION', true],
   [14, 'COORDINATOR_LOAD_IN_PROGRESS', true],
@@ -64,8 +65,12 @@ const KAFKA: [number, string, boolean][] = [
   [75, 'UNKNOWN_LEADER_EPOCH', true],
   [76, 'UNSUPPORTED_COMPRESSION_TYPE', false],
   [79, 'MEMBER_ID_REQUIRED', false],
+  [80, 'PREFERRED_LEADER_NOT_AVAILABLE', true],
   [81, 'GROUP_MAX_SIZE_REACHED', false],
+  [84, 'ELECTION_NOT_NEEDED', true],
   [87, 'INVALID_RECORD', false],
+  [95, 'INVALID_UPDATE_VERSION', false],
+  [107, 'INELIGIBLE_REPLICA', false],
 ];
 
 describe('the error table', () => {

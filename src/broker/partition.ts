@@ -17,6 +17,10 @@
  * The HW is checkpointed by the TopicManager (replication-offset-checkpoint)
  * and restored bounded by the log.
  *
+ * As leader it answers where an epoch ends (OffsetsForLeaderEpoch), checks
+ * a fetcher's last fetched epoch (KIP-595) and keeps each follower's fetch
+ * state (`followers`), which nothing reads until followers exist.
+ *
  * Waiters are callbacks (long-polling fetches): `append` calls them after the
  * bytes are in the log and the HW has moved, so a fetch answers as soon as
  * data is committed, with no polling loop. Not shared across processes;
@@ -30,7 +34,14 @@ import {
   LogClosedError,
   validateBatch,
 } from '../log/index.js';
+import { type FetchEpochCheck, checkLastFetchedEpoch } from '../replication/divergence.js';
 import { followerHighWatermark, leaderHighWatermark } from '../replication/high-watermark.js';
+import type { EpochEndOffset } from '../replication/leader-epoch-cache.js';
+import {
+  EMPTY_FOLLOWER_STATE,
+  type FollowerState,
+  updateFollowerFetchState,
+} from '../replication/replica-state.js';
 
 /** What a partition starts from: what the controller and the checkpoints say. */
 export interface PartitionState {
@@ -56,6 +67,7 @@ export class Partition {
   private _highWatermark: number;
   private readonly replicaId: number;
   private readonly isr: ReadonlySet<number>;
+  private readonly followerStates = new Map<number, FollowerState>();
 
   constructor(
     readonly topic: string,
@@ -161,6 +173,59 @@ export class Partition {
     return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
   }
   // #endregion append
+
+  // #region epochs
+  /**
+   * OffsetsForLeaderEpoch: the largest epoch ≤ `epoch` in this log and where
+   * it ends (the log end offset for the latest); UNDEFINED (-1, -1) when it
+   * cannot say (Kafka's UnifiedLog.endOffsetForEpoch).
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    this.ensureOpen();
+    return this.current.epochs.endOffsetFor(epoch, this.current.logEndOffset);
+  }
+
+  /** A fetch's lastFetchedEpoch checked against this leader's log (KIP-595). */
+  checkLastFetchedEpoch(fetchOffset: number, lastFetchedEpoch: number): FetchEpochCheck {
+    this.ensureOpen();
+    const { epochs: epochCache, logEndOffset, logStartOffset } = this.current;
+    return checkLastFetchedEpoch(
+      { epochCache, logEndOffset, logStartOffset },
+      fetchOffset,
+      lastFetchedEpoch,
+    );
+  }
+  // #endregion epochs
+
+  // #region follower-state
+  /**
+   * A follower fetched from `fetchOffset` (so its log ends there): Kafka's
+   * updateFollowerFetchState, against this log's end offset as the fetch
+   * found it. Remembered only: the ISR is this broker alone until followers
+   * exist, so the high watermark does not read it yet.
+   */
+  followerFetched(
+    replicaId: number,
+    fetch: { fetchOffset: number; logStartOffset: number },
+    nowMs: number,
+  ): void {
+    const state = this.followerStates.get(replicaId) ?? EMPTY_FOLLOWER_STATE;
+    this.followerStates.set(
+      replicaId,
+      updateFollowerFetchState(state, {
+        fetchOffset: fetch.fetchOffset,
+        logStartOffset: fetch.logStartOffset,
+        fetchTimeMs: nowMs,
+        leaderLogEndOffset: this.current.logEndOffset,
+      }),
+    );
+  }
+
+  /** What this leader knows of each follower that has fetched, by replica id. */
+  get followers(): ReadonlyMap<number, FollowerState> {
+    return this.followerStates;
+  }
+  // #endregion follower-state
 
   // #region follower
   /**

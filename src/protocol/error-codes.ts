@@ -18,6 +18,7 @@ export const ERRORS = {
   NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true },
   REQUEST_TIMED_OUT: { code: 7, retriable: true },
   MESSAGE_TOO_LARGE: { code: 10, retriable: false },
+  STALE_CONTROLLER_EPOCH: { code: 11, retriable: false },
   OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false },
   NETWORK_EXCEPTION: { code: 13, retriable: true },
   COORDINATOR_LOAD_IN_PROGRESS: { code: 14, retriable: true },
@@ -50,8 +51,12 @@ export const ERRORS = {
   UNKNOWN_LEADER_EPOCH: { code: 75, retriable: true },
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false },
   MEMBER_ID_REQUIRED: { code: 79, retriable: false },
+  PREFERRED_LEADER_NOT_AVAILABLE: { code: 80, retriable: true },
   GROUP_MAX_SIZE_REACHED: { code: 81, retriable: false },
+  ELECTION_NOT_NEEDED: { code: 84, retriable: true },
   INVALID_RECORD: { code: 87, retriable: false },
+  INVALID_UPDATE_VERSION: { code: 95, retriable: false },
+  INELIGIBLE_REPLICA: { code: 107, retriable: false },
 } as const satisfies Record<string, { code: number; retriable: boolean }>;
 // #endregion table
 
@@ -75,6 +80,7 @@ export const ERROR_WHEN: { readonly [N in ErrorName]: string } = {
   NOT_LEADER_OR_FOLLOWER: 'this broker does not lead the partition: refresh metadata',
   REQUEST_TIMED_OUT: 'the request did not complete within its timeoutMs',
   MESSAGE_TOO_LARGE: 'a batch larger than max.message.bytes',
+  STALE_CONTROLLER_EPOCH: 'a controller epoch older than the newest this broker has seen',
   OFFSET_METADATA_TOO_LARGE: 'committed metadata longer than offset.metadata.max.bytes',
   NETWORK_EXCEPTION: 'the connection closed before the response arrived (raised by clients)',
   COORDINATOR_LOAD_IN_PROGRESS: 'the group coordinator is still loading its state',
@@ -107,8 +113,12 @@ export const ERROR_WHEN: { readonly [N in ErrorName]: string } = {
   UNKNOWN_LEADER_EPOCH: "the request's leader epoch is newer than the broker's",
   UNSUPPORTED_COMPRESSION_TYPE: 'a batch compressed with a codec samsa does not read',
   MEMBER_ID_REQUIRED: 'a first JoinGroup: join again with the member id in the answer',
+  PREFERRED_LEADER_NOT_AVAILABLE: 'the preferred leader is not alive or not in the ISR',
   GROUP_MAX_SIZE_REACHED: 'the group has group.max.size members already',
+  ELECTION_NOT_NEEDED: 'the preferred leader leads already: no election was needed',
   INVALID_RECORD: 'a well-formed batch the log refuses (a missing key in a compacted topic, ...)',
+  INVALID_UPDATE_VERSION: "an AlterPartition from a partition epoch older than the controller's",
+  INELIGIBLE_REPLICA: 'an ISR proposed with a replica that is not alive (fenced) or not assigned',
 };
 
 const NAME_BY_CODE = new Map<number, ErrorName>(

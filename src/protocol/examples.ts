@@ -5,6 +5,7 @@
  */
 import type { ApiName, RequestBody, ResponseBody } from './apis/index.js';
 import { GROUP_EXAMPLES } from './examples-groups.js';
+import { REPLICATION_EXAMPLES } from './examples-replication.js';
 
 const NOW = 1_700_000_000_000; // > 2^32: crosses the wire as float64
 const BIG = 2 ** 40 + 3; // an offset past 32 bits
@@ -216,4 +217,5 @@ export const EXAMPLES: Examples = {
     },
   },
   ...GROUP_EXAMPLES,
+  ...REPLICATION_EXAMPLES,
 };

@@ -91,7 +91,8 @@ export type FetchEpochCheck =
 
 export function checkLastFetchedEpoch(
   leader: {
-    readonly epochCache: LeaderEpochCache;
+    /** Only `endOffsetFor` is asked: a log's own epochs (src/log/leader-epochs.ts) will do. */
+    readonly epochCache: Pick<LeaderEpochCache, 'endOffsetFor'>;
     readonly logEndOffset: number;
     readonly logStartOffset: number;
   },

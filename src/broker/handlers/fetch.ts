@@ -11,8 +11,17 @@
  * partition comes whole even if it is larger, so a consumer always
  * progresses; after it, a partition's batches are left out if they would
  * pass partitionMaxBytes or what is left of maxBytes.
+ *
+ * A follower (replicaId ≥ 0) reads up to the log end offset, past the HW
+ * (Kafka's FetchIsolation.LOG_END); a consumer up to the HW. With one broker
+ * any replicaId ≥ 0 is taken for a follower: once the controller's image
+ * exists, one not assigned to the partition is refused. A lastFetchedEpoch
+ * ≥ 0 is checked first, for any fetcher, as Kafka's Partition.readRecords
+ * does (KIP-595): a diverging log gets divergingEpoch and no records, and
+ * the fetch answers at once. The first read of a follower's fetch that
+ * does not diverge records its fetch state on the partition.
  */
-import type { FetchRequest, FetchResponse } from '../../protocol/index.js';
+import { type FetchRequest, type FetchResponse, ProtocolError } from '../../protocol/index.js';
 import {
   type BrokerContext,
   type Handler,
@@ -25,7 +34,7 @@ type PartitionResult = FetchResponse['topics'][number]['partitions'][number];
 const EMPTY = Buffer.alloc(0);
 
 export const fetch: Handler<'Fetch'> = (broker, body, ctx) => {
-  const first = readAll(broker, body);
+  const first = readAll(broker, body, true);
   if (first.done || body.maxWaitMs === 0 || broker.shuttingDown) return first.response;
   ctx.parked?.();
   return new Promise((resolve) => {
@@ -45,12 +54,12 @@ export const fetch: Handler<'Fetch'> = (broker, body, ctx) => {
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
-        const again = readAll(broker, body);
+        const again = readAll(broker, body, false);
         if (again.done) finish(again.response);
       });
     };
-    const timer = setTimeout(() => finish(readAll(broker, body).response), body.maxWaitMs);
-    unsubscribe.push(broker.onShutdown(() => finish(readAll(broker, body).response)));
+    const timer = setTimeout(() => finish(readAll(broker, body, false).response), body.maxWaitMs);
+    unsubscribe.push(broker.onShutdown(() => finish(readAll(broker, body, false).response)));
     for (const t of body.topics)
       for (const p of t.partitions)
         unsubscribe.push(
@@ -64,9 +73,13 @@ export const fetch: Handler<'Fetch'> = (broker, body, ctx) => {
 function readAll(
   broker: BrokerContext,
   body: FetchRequest,
+  first: boolean,
 ): { response: FetchResponse; done: boolean } {
+  const replicaId = body.replicaId ?? -1;
+  const follower = replicaId >= 0;
   let total = 0;
   let failed = false;
+  let diverged = false;
   const topics = body.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p): PartitionResult => {
@@ -75,24 +88,46 @@ function readAll(
         if (partition === undefined) throw unknownPartition(t.name, p.partitionIndex);
         checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
         const log = partition.log;
-        // A consumer reads committed records only: below the high watermark (Kafka's
-        // maxOffset for READ_UNCOMMITTED); an offset in [HW, LEO] answers empty.
         const highWatermark = partition.highWatermark;
-        const limit = Math.min(p.partitionMaxBytes, Math.max(body.maxBytes - total, 0));
-        let records =
-          total > 0 && limit === 0
-            ? EMPTY
-            : log.read(p.fetchOffset, { maxBytes: limit, maxOffset: highWatermark });
-        if (total > 0 && records.length > limit) records = EMPTY; // the soft cap is only for the first
-        total += records.length;
-        return {
+        const answer = {
           partitionIndex: p.partitionIndex,
           errorCode: 0,
           highWatermark,
           lastStableOffset: highWatermark,
           logStartOffset: log.logStartOffset,
-          records,
         };
+        const lastFetchedEpoch = p.lastFetchedEpoch ?? -1;
+        if (lastFetchedEpoch >= 0) {
+          const check = partition.checkLastFetchedEpoch(p.fetchOffset, lastFetchedEpoch);
+          if (check.kind === 'offset-out-of-range')
+            throw new ProtocolError(
+              'OFFSET_OUT_OF_RANGE',
+              `${partition.name} cannot place epoch ${lastFetchedEpoch} at offset ${p.fetchOffset}`,
+            );
+          if (check.kind === 'diverging') {
+            diverged = true;
+            const { epoch, endOffset } = check.divergingEpoch;
+            return { ...answer, divergingEpoch: { epoch, endOffset }, records: EMPTY };
+          }
+        }
+        // A consumer reads committed records only: below the high watermark (Kafka's
+        // maxOffset for READ_UNCOMMITTED), an offset in [HW, LEO] answers empty; a
+        // follower reads to the log end offset, the HW's source.
+        const maxOffset = follower ? log.logEndOffset : highWatermark;
+        const limit = Math.min(p.partitionMaxBytes, Math.max(body.maxBytes - total, 0));
+        let records =
+          total > 0 && limit === 0
+            ? EMPTY
+            : log.read(p.fetchOffset, { maxBytes: limit, maxOffset });
+        if (total > 0 && records.length > limit) records = EMPTY; // the soft cap is only for the first
+        total += records.length;
+        if (follower && first)
+          partition.followerFetched(
+            replicaId,
+            { fetchOffset: p.fetchOffset, logStartOffset: p.logStartOffset ?? -1 },
+            broker.clock(),
+          );
+        return { ...answer, records };
       } catch (err) {
         failed = true;
         const e = itemError(broker, `fetching from ${t.name}-${p.partitionIndex}`, err);
@@ -107,6 +142,6 @@ function readAll(
       }
     }),
   }));
-  return { response: { topics }, done: failed || total >= body.minBytes };
+  return { response: { topics }, done: failed || diverged || total >= body.minBytes };
 }
 // #endregion read

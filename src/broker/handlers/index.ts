@@ -18,6 +18,7 @@ import { produce } from './produce.js';
 import { heartbeat, joinGroup, leaveGroup, syncGroup } from './groups.js';
 import { deleteGroups, describeGroups, findCoordinator, listGroups } from './groups-admin.js';
 import { offsetCommit, offsetFetch } from './groups-offsets.js';
+import { offsetsForLeaderEpoch } from './offsets-for-leader-epoch.js';
 
 // #region table
 export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
@@ -41,6 +42,7 @@ export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
   ListGroups: listGroups,
   DescribeGroups: describeGroups,
   DeleteGroups: deleteGroups,
+  OffsetsForLeaderEpoch: offsetsForLeaderEpoch,
 };
 // #endregion table
 

@@ -24,6 +24,7 @@ import { offsetFetchApi } from './offset-fetch.js';
 import { listGroupsApi } from './list-groups.js';
 import { describeGroupsApi } from './describe-groups.js';
 import { deleteGroupsApi } from './delete-groups.js';
+import { offsetsForLeaderEpochApi } from './offsets-for-leader-epoch.js';
 
 // #region table
 export const APIS = {
@@ -47,6 +48,7 @@ export const APIS = {
   ListGroups: listGroupsApi,
   DescribeGroups: describeGroupsApi,
   DeleteGroups: deleteGroupsApi,
+  OffsetsForLeaderEpoch: offsetsForLeaderEpochApi,
 } as const;
 // #endregion table
 
@@ -95,3 +97,7 @@ export type { OffsetFetchRequest, OffsetFetchResponse } from './offset-fetch.js'
 export type { ListGroupsRequest, ListGroupsResponse } from './list-groups.js';
 export type { DescribeGroupsRequest, DescribeGroupsResponse } from './describe-groups.js';
 export type { DeleteGroupsRequest, DeleteGroupsResponse } from './delete-groups.js';
+export type {
+  OffsetsForLeaderEpochRequest,
+  OffsetsForLeaderEpochResponse,
+} from './offsets-for-leader-epoch.js';
