@@ -4,22 +4,36 @@
  * logs) and exits 0. `--port 0` takes any free port; the first line on stdout
  * says which (`samsa broker listening on 127.0.0.1:PORT`), so scripts and
  * tests can read it.
+ *
+ * With `--id N --cluster 1@host:port,2@host:port,...` it is broker N of a
+ * cluster: it listens where its entry says (unless --host or --port say
+ * otherwise) and heartbeats with the others (docs/cluster.md). A data dir
+ * written by another broker id is refused (exit 2).
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { DEFAULT_BROKER_SETTINGS, startBroker } from '../../src/broker/index.js';
+import { parseClusterBrokers } from '../../src/cluster/index.js';
 import { type LogLevel, consoleLogger } from '../../src/log/index.js';
 import { type CommandModule, UsageError } from '../command.js';
 import { collectConfig } from './log-pass.js';
 
-interface BrokerCommandOptions {
+export interface BrokerCommandOptions {
   dataDir: string;
-  host: string;
-  port: string;
+  host?: string;
+  port?: string;
   logLevel: string;
   config?: string[];
+  id?: string;
+  cluster?: string;
+  /** Print the "Try next" lines (`--no-hints`: no; `samsa cluster` says them once for all). */
+  hints?: boolean;
+  /** Stop, as on SIGTERM, when stdin closes: `samsa cluster` died without stopping its brokers. */
+  stopWithParent?: boolean;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = '9092';
 
 export const broker: CommandModule = {
   register(program: Command): void {
@@ -27,14 +41,30 @@ export const broker: CommandModule = {
       .command('broker')
       .description('run a broker: topics and partitions over TCP, until Ctrl-C')
       .option('--data-dir <dir>', 'where topics live (created if missing)', './samsa-data')
-      .option('--host <host>', 'the address to listen on', '127.0.0.1')
-      .option('--port <port>', 'the port to listen on; 0 for any free port', '9092')
+      .option(
+        '--host <host>',
+        `the address to listen on (default: ${DEFAULT_HOST}, or the --cluster entry)`,
+      )
+      .option(
+        '--port <port>',
+        `the port to listen on; 0 for any free port (default: ${DEFAULT_PORT}, or the --cluster entry)`,
+      )
+      .option(
+        '--id <id>',
+        "this broker's id (Kafka's broker.id); must match the data dir's meta.properties",
+      )
+      .option(
+        '--cluster <brokers>',
+        'every broker of the cluster, this one included: id@host:port,id@host:port,...',
+      )
       .option('--log-level <level>', 'debug, info, warn or error', 'info')
       .option(
         '--config <key=value>',
         "a broker config, Kafka's names (repeat for more), e.g. num.partitions=3 log.retention.ms=60000",
         collectConfig,
       )
+      .addOption(new Option('--no-hints', 'do not print what to try next').hideHelp())
+      .addOption(new Option('--stop-with-parent', 'stop when stdin closes').hideHelp())
       .action(async (options: BrokerCommandOptions, command: Command) => {
         const siblings = new Set(command.parent?.commands.map((c) => c.name()) ?? []);
         process.exitCode = await runBroker(options, siblings);
@@ -46,9 +76,15 @@ export async function runBroker(
   options: BrokerCommandOptions,
   commands: ReadonlySet<string> = new Set(),
 ): Promise<number> {
-  const port = Number(options.port);
-  if (!/^\d+$/.test(options.port) || port > 65535)
-    throw new UsageError(`--port wants a port number (0 to 65535), got '${options.port}'`);
+  const { brokerId, cluster } = clusterOptions(options);
+  const own =
+    cluster === undefined ? undefined : parseClusterBrokers(cluster).find((b) => b.id === brokerId);
+  if (cluster !== undefined && own === undefined)
+    throw new UsageError(`--id ${brokerId} is not in the --cluster list ${cluster}`);
+  const portText = options.port ?? (own === undefined ? DEFAULT_PORT : String(own.port));
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535)
+    throw new UsageError(`--port wants a port number (0 to 65535), got '${portText}'`);
   const level = options.logLevel as LogLevel;
   if (!LEVELS.includes(level))
     throw new UsageError(
@@ -62,8 +98,10 @@ export async function runBroker(
   }
   const running = await startBroker({
     dataDir: options.dataDir,
-    host: options.host,
+    host: options.host ?? own?.host ?? DEFAULT_HOST,
     port,
+    brokerId,
+    cluster,
     // A broker people run gets Kafka's group defaults (a 3 s initial rebalance delay, sessions of
     // 6 s or more); startBroker's are for test suites.
     config: {
@@ -76,24 +114,48 @@ export async function runBroker(
   });
   const address = `${running.host}:${running.port}`;
   const out = (line = '') => process.stdout.write(line + '\n');
-  out(`samsa broker listening on ${address} (data dir ${running.dataDir})`);
-  out();
-  out('Try next, from another terminal:');
-  for (const line of nextSteps(address, running.dataDir, commands)) out(`  ${line}`);
-  out('Ctrl-C stops the broker gracefully.');
+  const who = cluster === undefined ? '' : ` (broker ${brokerId} of ${cluster})`;
+  out(`samsa broker listening on ${address}${who} (data dir ${running.dataDir})`);
+  if (options.hints !== false) {
+    out();
+    out('Try next, from another terminal:');
+    for (const line of nextSteps(address, running.dataDir, commands)) out(`  ${line}`);
+    out('Ctrl-C stops the broker gracefully.');
+  }
   await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (why: string) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      process.stderr.write(`${signal}: shutting down\n`);
+      process.stdin.off('end', parentGone);
+      process.stderr.write(`${why}: shutting down\n`);
       resolve();
     };
+    const parentGone = () => stop('stdin closed (samsa cluster is gone)');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    if (options.stopWithParent === true) {
+      process.stdin.on('end', parentGone);
+      process.stdin.resume();
+    }
   });
+  process.stdin.pause();
   await running.close();
   out('samsa broker stopped');
   return 0;
+}
+
+/** `--id` and `--cluster`: both or neither (an id alone is `broker.id`, as with --config). */
+function clusterOptions(options: BrokerCommandOptions): { brokerId?: number; cluster?: string } {
+  let brokerId: number | undefined;
+  if (options.id !== undefined) {
+    brokerId = Number(options.id);
+    if (!/^\d+$/.test(options.id) || !Number.isSafeInteger(brokerId) || brokerId > 2 ** 31 - 1)
+      throw new UsageError(`--id wants a broker id (an int32 ≥ 0), got '${options.id}'`);
+  }
+  if (options.cluster !== undefined && brokerId === undefined)
+    throw new UsageError('--cluster needs --id: which broker of the list is this one?');
+  if (options.cluster !== undefined) parseClusterBrokers(options.cluster); // a bad list: its own message
+  return { brokerId, cluster: options.cluster };
 }
 
 /** What to try next: only the commands this samsa has. */

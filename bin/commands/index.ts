@@ -5,6 +5,7 @@
  */
 import type { CommandModule } from '../command.js';
 import { broker } from './broker.js';
+import { cluster } from './cluster.js';
 import { consume } from './consume.js';
 import { demo } from './demo.js';
 import { dumpLog } from './dump-log.js';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CommandModule[] = [
   log,
   demo,
   broker,
+  cluster,
   topics,
   produce,
   consume,

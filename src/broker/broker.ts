@@ -8,9 +8,15 @@
  * `beginShutdown` (long polls answer now) → `close` (stops the passes,
  * flushes and closes every log). `handle` never rejects: any failure becomes
  * an error response.
+ *
+ * With `cluster` (`--cluster 1@h:p,2@h:p,...`) the broker also runs a
+ * ClusterNode (src/cluster/runtime/): heartbeats with its peers, who is
+ * alive, who the controller is. Without it, it is a cluster of one.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { clusterConfig } from '../cluster/cluster-config.js';
+import { ClusterNode, splitClusterSettings } from '../cluster/runtime/index.js';
 import { type Clock, type Logger, consoleLogger, systemClock } from '../log/index.js';
 import {
   type ApiName,
@@ -27,7 +33,12 @@ import {
   type Timers,
 } from './background.js';
 import { type BrokerConfig, type BrokerConfigInput, resolveBrokerConfig } from './config.js';
-import { type BrokerMeta, loadOrCreateMeta, lockDataDir } from './data-dir.js';
+import {
+  type BrokerMeta,
+  controllerEpochStore,
+  loadOrCreateMeta,
+  lockDataDir,
+} from './data-dir.js';
 import { GroupCoordinator, type Scheduler, realScheduler } from './group/index.js';
 import { HANDLERS } from './handlers/index.js';
 import type { BrokerContext, Handler, RequestContext } from './handlers/index.js';
@@ -42,8 +53,19 @@ export interface BrokerOptions {
   clock?: Clock;
   /** For tests: drive the retention and cleaner schedule by hand. */
   timers?: Timers;
-  /** The group coordinator's time and timers (sessions, rebalances, offsets expiry); default real ones on `clock`. */
+  /**
+   * The group coordinator's and the cluster's time and timers (sessions,
+   * rebalances, offsets expiry, heartbeats); default real ones on `clock`.
+   */
   scheduler?: Scheduler;
+  /** This broker's id (Kafka's `broker.id` / `node.id`); the same as `config['broker.id']`. */
+  brokerId?: number;
+  /**
+   * The cluster, `id@host:port` entries separated by commas, this broker's
+   * among them; its settings `broker.heartbeat.interval.ms` and
+   * `broker.session.timeout.ms` go in `config`. Absent: a cluster of one.
+   */
+  cluster?: string;
 }
 
 export class Broker implements BrokerContext {
@@ -60,6 +82,7 @@ export class Broker implements BrokerContext {
     readonly logger: Logger,
     readonly clock: Clock,
     readonly groups: GroupCoordinator,
+    readonly cluster: ClusterNode | undefined,
     private readonly background: BackgroundPasses,
     private readonly unlock: () => void,
   ) {}
@@ -68,21 +91,42 @@ export class Broker implements BrokerContext {
     if (typeof options?.dataDir !== 'string' || options.dataDir === '')
       throw new TypeError('dataDir must be a non-empty string');
     const dataDir = resolve(options.dataDir);
-    const config = resolveBrokerConfig(options.config);
+    const { cluster: clusterSettings, rest } = splitClusterSettings(options.config);
+    if (options.brokerId !== undefined) {
+      const given = rest['broker.id'];
+      if (given !== undefined && Number(given) !== options.brokerId)
+        throw new TypeError(`brokerId ${options.brokerId} and broker.id ${given} disagree`);
+      rest['broker.id'] = options.brokerId;
+    }
+    const config = resolveBrokerConfig(rest);
+    const brokerId = config.settings['broker.id'];
+    const cluster =
+      options.cluster === undefined
+        ? undefined
+        : clusterConfig({ brokerId, cluster: options.cluster, ...clusterSettings });
     const logger = options.logger ?? consoleLogger('info');
     const clock = options.clock ?? systemClock;
+    const scheduler = options.scheduler ?? realScheduler(clock);
     mkdirSync(dataDir, { recursive: true });
     const unlock = lockDataDir(dataDir);
     try {
-      const meta = loadOrCreateMeta(dataDir, config.settings['broker.id']);
+      const meta = loadOrCreateMeta(dataDir, brokerId);
       const topics = await TopicManager.open({ dataDir, config, logger, clock });
       topics.effectiveConfig({}); // the broker-wide topic defaults must hold on their own
       const groups = GroupCoordinator.open({
         topics,
         settings: config.settings,
         logger,
-        scheduler: options.scheduler ?? realScheduler(clock),
+        scheduler,
       });
+      const node =
+        cluster &&
+        new ClusterNode({
+          config: cluster,
+          scheduler,
+          logger,
+          epochStore: controllerEpochStore(dataDir),
+        });
       const background = new BackgroundPasses(() => topics.partitions(), logger, options.timers);
       const broker = new Broker(
         dataDir,
@@ -92,6 +136,7 @@ export class Broker implements BrokerContext {
         logger,
         clock,
         groups,
+        node,
         background,
         unlock,
       );
@@ -105,6 +150,7 @@ export class Broker implements BrokerContext {
         `broker ${meta.brokerId} of cluster ${meta.clusterId} opened ${dataDir}: ${count} topic(s), ` +
           `${topics.partitions().length} partition(s)`,
       );
+      node?.start();
       return broker;
     } catch (err) {
       unlock();
@@ -189,6 +235,7 @@ export class Broker implements BrokerContext {
     this.closed ??= (async () => {
       this.beginShutdown();
       try {
+        await this.cluster?.close();
         await this.groups.shutdown();
         await this.background.stop();
         await this.topics.close();

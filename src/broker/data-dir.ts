@@ -4,6 +4,7 @@
  *
  *   meta.properties   broker.id, cluster.id, version (Kafka's file and keys)
  *   topics.json       the topics, their partition counts, config overrides and leader epochs
+ *   controller_epoch  in a cluster: the highest controller epoch seen (ZooKeeper's /controller_epoch)
  *   .lock             the pid of the broker using the dir
  *
  * Every write is atomic: a temporary file, fsync, rename, fsync the directory,
@@ -24,6 +25,7 @@ import { join } from 'node:path';
 export const META_FILE = 'meta.properties';
 export const TOPICS_FILE = 'topics.json';
 export const LOCK_FILE = '.lock';
+export const CONTROLLER_EPOCH_FILE = 'controller_epoch';
 const META_VERSION = 1;
 const TOPICS_VERSION = 1;
 
@@ -91,9 +93,57 @@ export function loadOrCreateMeta(dataDir: string, brokerId: number): BrokerMeta 
   const clusterId = props.get('cluster.id');
   if (!Number.isSafeInteger(id) || clusterId === undefined || clusterId === '')
     throw new Error(`${path} is damaged: it needs broker.id and cluster.id`);
-  if (id !== brokerId)
-    throw new Error(`${path} says broker.id=${id}, but this broker is configured as ${brokerId}`);
+  if (id !== brokerId) throw new InconsistentBrokerIdError(path, id, brokerId);
   return { brokerId: id, clusterId };
+}
+
+/**
+ * The data dir belongs to another broker id (Kafka's
+ * InconsistentBrokerIdException): starting would serve one broker's
+ * partitions under another's name, so the broker refuses to start.
+ */
+export class InconsistentBrokerIdError extends Error {
+  readonly code = 'BROKER_INCONSISTENT_BROKER_ID';
+  readonly retriable = false;
+
+  constructor(
+    readonly path: string,
+    readonly storedId: number,
+    readonly configuredId: number,
+  ) {
+    super(
+      `${path} says broker.id=${storedId}, but this broker is configured as broker ${configuredId} ` +
+        `(Kafka's InconsistentBrokerIdException): start it with --id ${storedId}, or give it another data dir`,
+    );
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * The highest controller epoch this broker has seen, kept so that after a
+ * restart it never takes an epoch it (or another controller) used before.
+ * One number in a text file, written atomically; 0 when there is none.
+ */
+export function controllerEpochStore(dataDir: string): {
+  load(): number;
+  save(epoch: number): void;
+} {
+  const path = join(dataDir, CONTROLLER_EPOCH_FILE);
+  return {
+    load() {
+      const text = readIfExists(path);
+      if (text === undefined) return 0;
+      const epoch = Number(text.trim());
+      if (!Number.isSafeInteger(epoch) || epoch < 0)
+        throw new Error(
+          `${path} is damaged: it should hold one controller epoch, not '${text.trim()}'`,
+        );
+      return epoch;
+    },
+    save(epoch) {
+      writeFileAtomic(path, `${epoch}\n`);
+    },
+  };
 }
 
 export function loadTopics(dataDir: string): Map<string, TopicRecord> {

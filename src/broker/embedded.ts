@@ -7,12 +7,19 @@
  *   await broker.close();
  *
  * Without `dataDir` it makes a fresh temporary directory and removes it on close.
+ *
+ * One broker of a cluster (docs/cluster.md):
+ *
+ *   await startBroker({ brokerId: 2, cluster: '1@127.0.0.1:9101,2@127.0.0.1:9102,3@127.0.0.1:9103' });
+ *
+ * listens where its own entry says, unless `host` or `port` say otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Clock, type LogLevel, consoleLogger, type Logger } from '../log/index.js';
 import type { Timers } from './background.js';
+import { parseClusterBrokers } from '../cluster/cluster-config.js';
 import { Broker } from './broker.js';
 import type { BrokerConfigInput } from './config.js';
 import type { Scheduler } from './group/index.js';
@@ -21,9 +28,9 @@ import { BrokerServer } from './server.js';
 export interface StartBrokerOptions {
   /** Where the topics live; default a fresh temporary directory, removed on close. */
   dataDir?: string;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1, or this broker's entry in `cluster`. */
   host?: string;
-  /** Default 0: any free port (read it from the result). */
+  /** Default 0: any free port (read it from the result); or this broker's entry in `cluster`. */
   port?: number;
   /** Default 'warn' (an embedded broker stays quiet); ignored when `logger` is given. */
   logLevel?: LogLevel;
@@ -38,8 +45,16 @@ export interface StartBrokerOptions {
   config?: BrokerConfigInput;
   clock?: Clock;
   timers?: Timers;
-  /** The group coordinator's timers (e.g. a `ManualScheduler` to expire sessions without waiting). */
+  /** The group coordinator's and the cluster's timers (e.g. a `ManualScheduler` to expire sessions without waiting). */
   scheduler?: Scheduler;
+  /** This broker's id (Kafka's `broker.id`); default `config['broker.id']`, else 0. */
+  brokerId?: number;
+  /**
+   * The cluster, `id@host:port,...` with this broker among them (heartbeat
+   * settings in `config`: `broker.heartbeat.interval.ms`,
+   * `broker.session.timeout.ms`). Absent: a cluster of one.
+   */
+  cluster?: string;
 }
 
 /** The group settings an embedded broker changes from Kafka's defaults (see `config`). */
@@ -75,13 +90,19 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock: options.clock,
       timers: options.timers,
       scheduler: options.scheduler,
+      brokerId: options.brokerId,
+      cluster: options.cluster,
     });
   } catch (err) {
     cleanUp();
     throw err;
   }
   try {
-    server = await BrokerServer.listen(broker, { host: options.host, port: options.port ?? 0 });
+    const own = ownEntry(broker.meta.brokerId, options.cluster);
+    server = await BrokerServer.listen(broker, {
+      host: options.host ?? own?.host,
+      port: options.port ?? own?.port ?? 0,
+    });
   } catch (err) {
     await broker.close();
     cleanUp();
@@ -95,4 +116,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     broker,
     close: () => (closing ??= server.close().finally(cleanUp)),
   };
+}
+
+/** This broker's entry in the cluster list (Broker.open has checked it is there). */
+function ownEntry(brokerId: number, cluster: string | undefined) {
+  return cluster === undefined
+    ? undefined
+    : parseClusterBrokers(cluster).find((b) => b.id === brokerId);
 }

@@ -92,3 +92,15 @@ export {
   type ControllerError,
   ControllerErrorName,
 } from './errors.js';
+export {
+  CLUSTER_SETTING_KEYS,
+  ClusterNode,
+  type ClusterNodeOptions,
+  type ClusterState,
+  type ControllerEpochStore,
+  type PeerTransport,
+  brokerClusterConfig,
+  connectionTransport,
+  memoryEpochStore,
+  splitClusterSettings,
+} from './runtime/index.js';

@@ -6,6 +6,7 @@
 import type { ApiName, RequestBody, ResponseBody } from './apis/index.js';
 import { GROUP_EXAMPLES } from './examples-groups.js';
 import { REPLICATION_EXAMPLES } from './examples-replication.js';
+import { CLUSTER_EXAMPLES } from './examples-cluster.js';
 
 const NOW = 1_700_000_000_000; // > 2^32: crosses the wire as float64
 const BIG = 2 ** 40 + 3; // an offset past 32 bits
@@ -218,4 +219,5 @@ export const EXAMPLES: Examples = {
   },
   ...GROUP_EXAMPLES,
   ...REPLICATION_EXAMPLES,
+  ...CLUSTER_EXAMPLES,
 };

@@ -12,6 +12,7 @@ import {
   type ResponseBody,
   toProtocolError,
 } from '../../protocol/index.js';
+import type { ClusterNode } from '../../cluster/runtime/index.js';
 import type { BrokerConfig } from '../config.js';
 import type { BrokerMeta } from '../data-dir.js';
 import type { GroupCoordinator } from '../group/index.js';
@@ -27,6 +28,8 @@ export interface BrokerContext {
   readonly clock: Clock;
   /** Where clients reach this broker, once a server listens; undefined in process only. */
   readonly listener: { host: string; port: number } | undefined;
+  /** The cluster this broker belongs to (`--cluster`); undefined for a cluster of one. */
+  readonly cluster: ClusterNode | undefined;
   /** True once the broker has begun to stop: long polls answer at once. */
   readonly shuttingDown: boolean;
   /** Calls `fn` when the broker begins to stop; returns the unsubscribe. */

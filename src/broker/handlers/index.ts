@@ -19,6 +19,7 @@ import { heartbeat, joinGroup, leaveGroup, syncGroup } from './groups.js';
 import { deleteGroups, describeGroups, findCoordinator, listGroups } from './groups-admin.js';
 import { offsetCommit, offsetFetch } from './groups-offsets.js';
 import { offsetsForLeaderEpoch } from './offsets-for-leader-epoch.js';
+import { brokerHeartbeat } from './broker-heartbeat.js';
 
 // #region table
 export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
@@ -43,6 +44,7 @@ export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
   DescribeGroups: describeGroups,
   DeleteGroups: deleteGroups,
   OffsetsForLeaderEpoch: offsetsForLeaderEpoch,
+  BrokerHeartbeat: brokerHeartbeat,
 };
 // #endregion table
 

@@ -1,10 +1,16 @@
 /**
- * Metadata: this broker, and the topics asked for (nil: all) with their
+ * Metadata: the brokers, and the topics asked for (nil: all) with their
  * partitions; `__consumer_offsets` is marked internal, and auto-creating it
- * goes through the group coordinator (compacted, with its own settings). One broker leads every partition and is its only replica, so
- * the in-sync set is `[brokerId]`: that is why acks=-1 ("all") is satisfied
- * as soon as acks=1 is, until replication exists. Missing topics are created
- * when the request allows it and so does `auto.create.topics.enable`.
+ * goes through the group coordinator (compacted, with its own settings).
+ * Missing topics are created when the request allows it and so does
+ * `auto.create.topics.enable`.
+ *
+ * Brokers: alone, this one where it listens; in a cluster, every broker
+ * this one counts as live, at the address the `--cluster` list gives it,
+ * and `controllerId` the controller as this broker sees it (docs/cluster.md).
+ * Partitions: this broker still leads every partition of its own data dir
+ * and is its only replica, so the in-sync set is `[brokerId]` and acks=-1
+ * ("all") is satisfied as soon as acks=1 is, until replication is wired.
  */
 import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
 import { isInternalTopic } from '../group/index.js';
@@ -15,9 +21,8 @@ import { type BrokerContext, type Handler, itemError } from './context.js';
 type TopicMetadata = MetadataResponse['topics'][number];
 
 export const metadata: Handler<'Metadata'> = async (broker, body) => {
-  const { brokerId, clusterId } = broker.meta;
-  const listener = broker.listener;
-  const brokers = listener === undefined ? [] : [{ nodeId: brokerId, ...listener, rack: null }];
+  const { clusterId } = broker.meta;
+  const { brokers, controllerId } = brokersAndController(broker);
   let topics: TopicMetadata[];
   if (body.topics === null) {
     topics = broker.topics.list().map((t) => describeTopic(broker, t));
@@ -26,8 +31,27 @@ export const metadata: Handler<'Metadata'> = async (broker, body) => {
     for (const { name } of body.topics)
       topics.push(await lookUp(broker, name, body.allowAutoTopicCreation === true));
   }
-  return { brokers, clusterId, controllerId: brokerId, topics };
+  return { brokers, clusterId, controllerId, topics };
 };
+
+function brokersAndController(broker: BrokerContext): {
+  brokers: MetadataResponse['brokers'];
+  controllerId: number;
+} {
+  const { cluster, listener } = broker;
+  if (cluster === undefined) {
+    const brokerId = broker.meta.brokerId;
+    const brokers = listener === undefined ? [] : [{ nodeId: brokerId, ...listener, rack: null }];
+    return { brokers, controllerId: brokerId };
+  }
+  const brokers = cluster.liveBrokers().map((b) => ({
+    nodeId: b.id,
+    host: b.host,
+    port: b.port,
+    rack: null,
+  }));
+  return { brokers, controllerId: cluster.state().controllerId };
+}
 
 async function lookUp(
   broker: BrokerContext,

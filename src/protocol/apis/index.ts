@@ -25,6 +25,7 @@ import { listGroupsApi } from './list-groups.js';
 import { describeGroupsApi } from './describe-groups.js';
 import { deleteGroupsApi } from './delete-groups.js';
 import { offsetsForLeaderEpochApi } from './offsets-for-leader-epoch.js';
+import { brokerHeartbeatApi } from './broker-heartbeat.js';
 
 // #region table
 export const APIS = {
@@ -49,6 +50,7 @@ export const APIS = {
   DescribeGroups: describeGroupsApi,
   DeleteGroups: deleteGroupsApi,
   OffsetsForLeaderEpoch: offsetsForLeaderEpochApi,
+  BrokerHeartbeat: brokerHeartbeatApi,
 } as const;
 // #endregion table
 
@@ -101,3 +103,4 @@ export type {
   OffsetsForLeaderEpochRequest,
   OffsetsForLeaderEpochResponse,
 } from './offsets-for-leader-epoch.js';
+export type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './broker-heartbeat.js';
