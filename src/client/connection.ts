@@ -19,8 +19,9 @@
  * The socket is opened on the first request and again after a failure, but
  * not before the reconnect backoff (`reconnect.backoff.ms`, doubling per
  * failure up to `reconnect.backoff.max.ms`, ±20% jitter) has passed; requests
- * made meanwhile wait for it. Parsers never see the socket: bytes go through
- * `FrameDecoder` and `decodeResponse`. Not shared between threads (there are none).
+ * made meanwhile wait for it (reconnect-backoff.ts). Parsers never see the
+ * socket: bytes go through `FrameDecoder` and `matchResponse` (response-match.ts).
+ * Not shared between threads (there are none).
  */
 import { Socket, connect } from 'node:net';
 import {
@@ -29,7 +30,6 @@ import {
   ProtocolError,
   type RequestBody,
   type ResponseBody,
-  decodeResponse,
   encodeRequestFrameChunks,
   type Request,
 } from '../protocol/index.js';
@@ -43,6 +43,9 @@ import {
 } from './api-versions.js';
 import { ClientError, ClientErrorCode, networkError } from './errors.js';
 import { DeadlineTimer, type InFlight, inFlight } from './in-flight.js';
+import { NestedCork } from './nested-cork.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
+import { matchResponse, settle } from './response-match.js';
 
 export interface ConnectionOptions {
   clientId?: string;
@@ -63,7 +66,6 @@ export interface RequestOptions {
   noResponse?: boolean;
 }
 
-const JITTER = 0.2;
 /** The handshake's body: the very object tells the handshake from a caller's own ApiVersions. */
 const HANDSHAKE_BODY = Object.freeze({});
 
@@ -71,8 +73,7 @@ export class Connection {
   readonly address: string;
   private readonly clientId: string | undefined;
   private readonly requestTimeoutMs: number;
-  private readonly backoffMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly backoff: ReconnectBackoff;
   private readonly connectTimeoutMs: number;
   private socket: Socket | undefined;
   /** The broker's API versions on the current socket; undefined until its handshake is done. */
@@ -80,14 +81,10 @@ export class Connection {
   private decoder = new FrameDecoder();
   private queue: InFlight[] = [];
   private nextCorrelationId = 0;
-  private failures = 0;
-  private retryAt = 0;
   private connectTimer: NodeJS.Timeout | undefined;
   private readonly timeouts = new DeadlineTimer(() => this.checkTimeouts());
   private closed = false;
-  /** Open `cork` calls, and the socket the first of them corked (none if there was none). */
-  private corkDepth = 0;
-  private corked: Socket | undefined;
+  private readonly corks = new NestedCork();
 
   constructor(
     readonly broker: BrokerAddress,
@@ -96,8 +93,7 @@ export class Connection {
     this.address = formatAddress(broker);
     this.clientId = options.clientId;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.backoffMs = options.reconnectBackoffMs ?? 50;
-    this.backoffMaxMs = Math.max(options.reconnectBackoffMaxMs ?? 1000, this.backoffMs);
+    this.backoff = new ReconnectBackoff(options);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
 
@@ -246,7 +242,7 @@ export class Connection {
   // #region socket
   private scheduleConnect(): void {
     if (this.socket !== undefined || this.connectTimer !== undefined) return;
-    const delay = this.retryAt - Date.now();
+    const delay = this.backoff.delay();
     if (delay <= 0) this.open();
     else {
       this.connectTimer = setTimeout(() => {
@@ -290,19 +286,11 @@ export class Connection {
    * drain leave in one system call. Calls nest; each `cork` needs its `uncork`.
    */
   cork(): void {
-    this.corkDepth += 1;
-    if (this.corkDepth > 1) return;
-    this.corked = this.socket;
-    this.corked?.cork();
+    this.corks.cork(this.socket);
   }
 
   uncork(): void {
-    if (this.corkDepth === 0) return;
-    this.corkDepth -= 1;
-    if (this.corkDepth > 0) return;
-    const socket = this.corked;
-    this.corked = undefined;
-    socket?.uncork();
+    this.corks.uncork();
   }
 
   private write(socket: Socket, entry: InFlight): void {
@@ -328,26 +316,13 @@ export class Connection {
     if (this.socket !== socket) return;
     const { frames, error } = this.decoder.push(chunk);
     for (const frame of frames) {
-      const head = this.queue[0];
-      if (head === undefined || !head.written)
-        return this.break('a response arrived with no request in flight');
-      const decoded = decodeResponse(frame, head.api);
-      if (!decoded.ok) return this.break(decoded.error.message, decoded.error);
-      const { response } = decoded;
-      if (response.correlationId !== head.correlationId) {
-        return this.break(
-          `expected the response to correlation id ${head.correlationId} (${head.api}), got ${response.correlationId}`,
-        );
-      }
-      this.queue.shift();
+      const match = matchResponse(this.queue[0], frame);
+      if (!match.ok) return this.break(match.why, match.cause);
+      const head = this.queue.shift()!;
       // A broker that answers requests is healthy: the backoff starts over (not for the handshake
       // alone, or a broker that drops every request after it would be retried at full speed).
-      if (head.body !== HANDSHAKE_BODY) this.failures = 0;
-      if (head.done) continue;
-      head.done = true;
-      if (head.noResponse) head.resolve(undefined);
-      else if (response.error !== undefined) head.reject(response.error);
-      else head.resolve(response.body);
+      if (head.body !== HANDSHAKE_BODY) this.backoff.succeeded();
+      settle(head, match.response);
     }
     if (error !== undefined) this.break(error.message, error);
   }
@@ -367,9 +342,7 @@ export class Connection {
     if (this.socket !== socket) return;
     this.socket = undefined;
     this.versions = undefined;
-    this.failures += 1;
-    const backoff = Math.min(this.backoffMs * 2 ** (this.failures - 1), this.backoffMaxMs);
-    this.retryAt = Date.now() + backoff * (1 - JITTER + 2 * JITTER * Math.random());
+    this.backoff.failed();
     this.failAll(error);
     socket.destroy();
   }

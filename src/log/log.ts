@@ -13,7 +13,7 @@
  * fsync (group commit).
  */
 import { patchBaseOffset, patchLeaderEpoch, readBatchHeader } from './batch-header.js';
-import { CLEANER_OFFSET, LOG_START_OFFSET, RECOVERY_POINT } from './checkpoint.js';
+import { RECOVERY_POINT } from './checkpoint.js';
 import { type LogConfig, isCompacted, resolveLogConfig } from './config.js';
 import {
   InvalidRecordError,
@@ -28,6 +28,8 @@ import { type Clock, type Logger, silentLogger, systemClock } from './logger.js'
 import { type AppendRecord, type EncodeOptions, encodeBatch } from './record-batch.js';
 import type { CleanableLog, CleanerStats, CompactOptions } from './cleaner/cleanable-log.js';
 import { runCleaner } from './cleaner/cleaner.js';
+import { cleanableView } from './log-cleanable.js';
+import { LogOffsets } from './log-offsets.js';
 import { loadLog } from './log-loader.js';
 import type {
   AppendBatchOptions,
@@ -42,9 +44,8 @@ import { type Segment, type SegmentInfo, segmentOptionsOf } from './segment.js';
 
 export class Log {
   private readonly logSegments: LogSegments;
-  private _logStartOffset: number;
-  private _logEndOffset: number;
-  private _cleanerCheckpoint: number;
+  /** The log start and end offsets and the cleaner checkpoint (log-offsets.ts). */
+  private readonly offsets: LogOffsets;
   private closed = false;
   private readonly flusher: LogFlusher;
   /** Which leader epoch wrote from which offset (leader-epochs.ts), kept in step with the log. */
@@ -63,17 +64,11 @@ export class Log {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.logSegments = new LogSegments(dir, segmentOptionsOf(config), segments, this.logger);
-    this._logEndOffset = this.active.nextOffset;
-    const logStartOffset = checkpoint.get(LOG_START_OFFSET) ?? 0;
-    this._logStartOffset = Math.min(
-      Math.max(logStartOffset, segments[0]!.baseOffset),
-      this._logEndOffset,
-    );
-    this._cleanerCheckpoint = Math.max(checkpoint.get(CLEANER_OFFSET) ?? 0, this._logStartOffset);
+    this.offsets = LogOffsets.onOpen(this.active.nextOffset, segments[0]!.baseOffset, checkpoint);
     this.epochs = LeaderEpochs.load(dir, segments, this, this.logger);
     this.flusher = new LogFlusher(
       this,
-      Math.min(checkpoint.get(RECOVERY_POINT) ?? 0, this._logEndOffset),
+      Math.min(checkpoint.get(RECOVERY_POINT) ?? 0, this.logEndOffset),
       this.clock,
       this.logger,
       options.checkpointIntervalMs ?? 60_000,
@@ -97,7 +92,7 @@ export class Log {
       logger,
     );
     const log = new Log(dir, resolved, options, segments, checkpoint);
-    if (log.recoveryPoint < log._logEndOffset || truncatedBytes > 0) {
+    if (log.recoveryPoint < log.logEndOffset || truncatedBytes > 0) {
       // What recovery checked is made durable before it is trusted next time.
       for (const segment of segments) log.flusher.markDirty(segment);
       await log.flusher.flush({ checkpoint: true });
@@ -110,12 +105,12 @@ export class Log {
   // #endregion open
 
   get logStartOffset(): number {
-    return this._logStartOffset;
+    return this.offsets.logStartOffset;
   }
 
   /** The offset the next appended record will get. */
   get logEndOffset(): number {
-    return this._logEndOffset;
+    return this.offsets.logEndOffset;
   }
 
   /** Every offset below this is known to be on disk. */
@@ -165,20 +160,20 @@ export class Log {
   }
 
   private appendValidated(batch: Buffer, options: AppendBatchOptions): AppendResult {
-    if (options.assignOffsets !== false) patchBaseOffset(batch, this._logEndOffset);
+    if (options.assignOffsets !== false) patchBaseOffset(batch, this.logEndOffset);
     if (options.leaderEpoch !== undefined) patchLeaderEpoch(batch, options.leaderEpoch);
     const header = readBatchHeader(batch);
-    if (header.baseOffset < this._logEndOffset) {
+    if (header.baseOffset < this.logEndOffset) {
       throw new InvalidRecordError(
-        `offset ${header.baseOffset} is below the log end offset ${this._logEndOffset}`,
+        `offset ${header.baseOffset} is below the log end offset ${this.logEndOffset}`,
       );
     }
     this.epochs.onAppend(header.partitionLeaderEpoch, header.baseOffset); // before the bytes
     if (this.shouldRoll(batch.length, header.lastOffset, header.maxTimestamp))
-      this.logSegments.roll(this._logEndOffset); // at the end, not the batch: segments stay contiguous
+      this.logSegments.roll(this.logEndOffset); // at the end, not the batch: segments stay contiguous
     const segment = this.active;
     segment.append(batch, header);
-    this._logEndOffset = header.lastOffset + 1;
+    this.offsets.appendedTo(header.lastOffset + 1);
     this.flusher.markDirty(segment);
     this.flusher.afterAppend(header.recordCount);
     return { baseOffset: header.baseOffset, lastOffset: header.lastOffset, size: batch.length };
@@ -196,7 +191,7 @@ export class Log {
   /** Starts a new active segment at the log end offset (no-op when the active one is empty). */
   roll(): void {
     this.ensureOpen();
-    if (!this.active.isEmpty) this.logSegments.roll(this._logEndOffset);
+    if (!this.active.isEmpty) this.logSegments.roll(this.logEndOffset);
   }
 
   // #endregion roll
@@ -214,10 +209,10 @@ export class Log {
     const maxBytes = options.maxBytes ?? 1024 * 1024;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
       throw new TypeError('maxBytes must be a non-negative integer');
-    if (offset < this._logStartOffset || offset > this._logEndOffset) {
-      throw new OffsetOutOfRangeError(offset, this._logStartOffset, this._logEndOffset);
+    if (offset < this.logStartOffset || offset > this.logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
     }
-    const maxOffset = Math.min(options.maxOffset ?? this._logEndOffset, this._logEndOffset);
+    const maxOffset = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
     if (offset >= maxOffset) return Buffer.alloc(0);
     return this.logSegments.read(offset, maxBytes, maxOffset);
   }
@@ -227,12 +222,12 @@ export class Log {
   offsetForTimestamp(timestamp: number): number | undefined {
     this.ensureOpen();
     if (!Number.isSafeInteger(timestamp)) throw new TypeError('timestamp must be an integer');
-    return this.logSegments.offsetForTimestamp(timestamp, this._logStartOffset);
+    return this.logSegments.offsetForTimestamp(timestamp, this.logStartOffset);
   }
 
   /** Offsets below this have been cleaned at least once (Kafka's cleaner checkpoint). */
   get cleanerCheckpoint(): number {
-    return this._cleanerCheckpoint;
+    return this.offsets.cleanerCheckpoint;
   }
 
   // #region compact
@@ -242,37 +237,15 @@ export class Log {
     return runCleaner(this.cleanable(), options);
   }
 
-  /** The narrow view of this log that the cleaner works through. */
+  /** The narrow view of this log that the cleaner works through (log-cleanable.ts). */
   private cleanable(): CleanableLog {
-    const segments = this.logSegments;
-    const log = this; // eslint-disable-line @typescript-eslint/no-this-alias
-    return {
-      dir: this.dir,
-      config: this.config,
-      segmentOptions: segments.options,
+    return cleanableView(this, {
+      segments: this.logSegments,
+      flusher: this.flusher,
       logger: this.logger,
       clock: this.clock,
-      get logStartOffset() {
-        return log._logStartOffset;
-      },
-      get logEndOffset() {
-        return log._logEndOffset;
-      },
-      get cleanerCheckpoint() {
-        return log._cleanerCheckpoint;
-      },
-      segments: () => segments.all,
-      setCleanerCheckpoint: async (offset) => {
-        this._cleanerCheckpoint = Math.max(this._cleanerCheckpoint, offset);
-        await this.flusher.writeCheckpoint();
-      },
-      holdsSegments: (run) => !this.closed && segments.holds(run),
-      replaceSegments: (run, replacement) => {
-        if (this.closed || !segments.replace(run, replacement)) return false;
-        for (const old of run) this.flusher.forget(old);
-        return true;
-      },
-    };
+      raiseCleanerCheckpoint: (offset) => this.offsets.raiseCleanerCheckpoint(offset),
+    });
   }
   // #endregion compact
 
@@ -290,8 +263,8 @@ export class Log {
       segments: this.logSegments.all,
       config: this.config,
       now: options.now ?? this.clock(),
-      logStartOffset: this._logStartOffset,
-      upperBound: Math.min(options.upperBound ?? this._logEndOffset, this._logEndOffset),
+      logStartOffset: this.logStartOffset,
+      upperBound: Math.min(options.upperBound ?? this.logEndOffset, this.logEndOffset),
     });
     return this.deleteOldestSegments(plan.count, plan.reasons);
   }
@@ -304,16 +277,16 @@ export class Log {
   async deleteRecordsBefore(offset: number): Promise<number> {
     this.ensureOpen();
     if (!Number.isSafeInteger(offset)) throw new TypeError('offset must be an integer');
-    if (offset < 0 || offset > this._logEndOffset) {
-      throw new OffsetOutOfRangeError(offset, this._logStartOffset, this._logEndOffset);
+    if (offset < 0 || offset > this.logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
     }
-    if (offset <= this._logStartOffset) return this._logStartOffset;
+    if (offset <= this.logStartOffset) return this.logStartOffset;
     this.advanceLogStartOffset(offset);
     this.logger.info(`log ${this.dir} now starts at offset ${offset} (records before it deleted)`);
     await this.flusher.writeCheckpoint();
     const count = this.logSegments.countBelow(offset);
     await this.deleteOldestSegments(count, new Array(count).fill('log-start-offset'));
-    return this._logStartOffset;
+    return this.logStartOffset;
   }
 
   private async deleteOldestSegments(
@@ -327,13 +300,12 @@ export class Log {
       await this.flusher.writeCheckpoint();
     }
     const list = deleted.map(({ segment: _, ...info }) => info);
-    return { deleted: list, deletedBytes, logStartOffset: this._logStartOffset };
+    return { deleted: list, deletedBytes, logStartOffset: this.logStartOffset };
   }
 
   private advanceLogStartOffset(offset: number): void {
-    this._logStartOffset = Math.max(this._logStartOffset, offset);
-    this._cleanerCheckpoint = Math.max(this._cleanerCheckpoint, this._logStartOffset);
-    this.epochs.truncateFromStart(this._logStartOffset);
+    this.offsets.advanceStart(offset);
+    this.epochs.truncateFromStart(this.logStartOffset);
   }
   // #endregion retention
 
@@ -351,27 +323,24 @@ export class Log {
     if (!Number.isSafeInteger(offset) || offset < 0)
       throw new TypeError('offset must be a non-negative integer');
     // The epochs are cut even when the log is not: an epoch that led without writing goes.
-    if (offset >= this._logEndOffset) return this.epochs.truncateFromEnd(this._logEndOffset);
-    if (offset <= this._logStartOffset) return this.truncateFullyAndStartAt(offset);
+    if (offset >= this.logEndOffset) return this.epochs.truncateFromEnd(this.logEndOffset);
+    if (offset <= this.logStartOffset) return this.truncateFullyAndStartAt(offset);
     for (const removed of this.logSegments.removeFrom(offset)) {
       this.flusher.forget(removed);
       removed.delete();
     }
     this.active.truncateTo(offset);
     this.flusher.markDirty(this.active);
-    this._logEndOffset = this.active.nextOffset;
     // Offsets appended again from here on are new: neither flushed nor cleaned.
-    this._cleanerCheckpoint = Math.min(this._cleanerCheckpoint, this._logEndOffset);
-    this.flusher.lowerRecoveryPoint(this._logEndOffset);
-    this.epochs.truncateFromEnd(this._logEndOffset);
-    this.logger.info(`truncated log ${this.dir} to offset ${this._logEndOffset}`);
+    this.offsets.truncatedTo(this.active.nextOffset);
+    this.flusher.lowerRecoveryPoint(this.logEndOffset);
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    this.logger.info(`truncated log ${this.dir} to offset ${this.logEndOffset}`);
   }
 
   private truncateFullyAndStartAt(offset: number): void {
     for (const segment of this.logSegments.resetTo(offset)) this.flusher.forget(segment);
-    this._logStartOffset = offset;
-    this._logEndOffset = offset;
-    this._cleanerCheckpoint = offset;
+    this.offsets.resetTo(offset);
     this.flusher.lowerRecoveryPoint(offset);
     this.epochs.clear();
     this.logger.info(`emptied log ${this.dir}; it starts again at offset ${offset}`);
