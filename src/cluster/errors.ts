@@ -10,20 +10,18 @@
  *   Kafka's error name, because the broker sends it back on the wire.
  */
 
+import { CodedError } from '../log/errors.js';
+
 export const ClusterErrorCode = {
   INVALID_CONFIG: 'CLUSTER_INVALID_CONFIG',
   CORRUPT_IMAGE: 'CLUSTER_CORRUPT_IMAGE',
 } as const;
 export type ClusterErrorCode = (typeof ClusterErrorCode)[keyof typeof ClusterErrorCode];
 
-export class ClusterError extends Error {
-  readonly code: ClusterErrorCode;
-  readonly retriable = false;
-
+/** Never retriable: a bad configuration or image reads the same next time. */
+export class ClusterError extends CodedError<ClusterErrorCode> {
   constructor(code: ClusterErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
+    super(code, message, { cause: options?.cause, retriable: false });
   }
 }
 

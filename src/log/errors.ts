@@ -15,21 +15,24 @@ export const LogErrorCode = {
 } as const;
 export type LogErrorCode = (typeof LogErrorCode)[keyof typeof LogErrorCode];
 
-export class LogError extends Error {
-  readonly code: LogErrorCode;
+/**
+ * An error with a stable `code` and a `retriable` flag, named after its class.
+ * The log's errors extend it, and so do the replication and cluster layers'
+ * (each with its own codes), so every layer's errors read the same way.
+ */
+export class CodedError<C extends string> extends Error {
+  readonly code: C;
   readonly retriable: boolean;
 
-  constructor(
-    code: LogErrorCode,
-    message: string,
-    options?: { cause?: unknown; retriable?: boolean },
-  ) {
+  constructor(code: C, message: string, options?: { cause?: unknown; retriable?: boolean }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.retriable = options?.retriable ?? false;
   }
 }
+
+export class LogError extends CodedError<LogErrorCode> {}
 
 /** A batch failed its length, magic or CRC check. `position` is its byte position when known. */
 export class CorruptBatchError extends LogError {

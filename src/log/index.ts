@@ -44,6 +44,7 @@ export {
 } from './batch-header.js';
 export type { BatchHeader } from './batch-header.js';
 export {
+  CodedError,
   CorruptBatchError,
   InvalidConfigError,
   InvalidRecordError,

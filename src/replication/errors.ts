@@ -4,6 +4,7 @@
  * whether retrying the same call may succeed. Misuse of an API (a negative
  * epoch, say) throws a plain `TypeError` instead.
  */
+import { CodedError } from '../log/errors.js';
 
 export const ReplicationErrorCode = {
   CORRUPT_EPOCH_CHECKPOINT: 'REPLICATION_CORRUPT_EPOCH_CHECKPOINT',
@@ -11,21 +12,7 @@ export const ReplicationErrorCode = {
 } as const;
 export type ReplicationErrorCode = (typeof ReplicationErrorCode)[keyof typeof ReplicationErrorCode];
 
-export class ReplicationError extends Error {
-  readonly code: ReplicationErrorCode;
-  readonly retriable: boolean;
-
-  constructor(
-    code: ReplicationErrorCode,
-    message: string,
-    options?: { cause?: unknown; retriable?: boolean },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.code = code;
-    this.retriable = options?.retriable ?? false;
-  }
-}
+export class ReplicationError extends CodedError<ReplicationErrorCode> {}
 
 /**
  * A `leader-epoch-checkpoint` file that cannot be parsed. Not retriable: the
