@@ -14,7 +14,7 @@ import {
 import { javaStringHashCode } from '../src/broker/group/index.js';
 import { decodeRecords } from '../src/log/index.js';
 import { ErrorCode } from '../src/protocol/index.js';
-import { openBroker } from './broker-support.js';
+import { openBroker, recordingLogger } from './broker-support.js';
 import {
   type GroupTestBroker,
   commitBody,
@@ -208,6 +208,21 @@ describe('__consumer_offsets', () => {
       });
       expect(produced.topics[0]?.partitions[0]).toMatchObject({ errorCode: 17, baseOffset: -1 });
       expect(broker.topics.get(OFFSETS_TOPIC)?.partitions).toHaveLength(50);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('logs its creation once, not one "opened log" line per partition', async () => {
+    const logger = recordingLogger();
+    const broker = await openBroker({ logger });
+    try {
+      await broker.call('FindCoordinator', { key: G, keyType: 0 });
+      const info = logger.lines.filter((l) => l.startsWith('info ') && l.includes(OFFSETS_TOPIC));
+      expect(info).toHaveLength(1);
+      expect(info[0]).toContain(`created topic ${OFFSETS_TOPIC} with 50 partition(s)`);
+      const opened = logger.lines.filter((l) => l.startsWith('debug opened log'));
+      expect(opened).toHaveLength(50); // still there, at debug
     } finally {
       await broker.close();
     }

@@ -277,7 +277,18 @@ export class TopicManager {
 
   private openLog(dirName: string, config: LogConfig): Promise<Log> {
     const { dataDir, logger, clock } = this.options;
-    return Log.open(join(dataDir, dirName), config, { logger, clock });
+    // The 50 partitions of __consumer_offsets would say "opened log" 50 times
+    // at every start: their routine lines go to debug; warnings stay.
+    const quiet = isInternalTopic(dirName.slice(0, dirName.lastIndexOf('-')));
+    const logLogger: Logger = quiet
+      ? {
+          debug: (m) => logger.debug(m),
+          info: (m) => logger.debug(m),
+          warn: (m) => logger.warn(m),
+          error: (m) => logger.error(m),
+        }
+      : logger;
+    return Log.open(join(dataDir, dirName), config, { logger: logLogger, clock });
   }
 
   private records(): Map<string, TopicRecord> {
