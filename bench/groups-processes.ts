@@ -13,9 +13,20 @@ import { type Spawned, spawnNode } from './client-processes.js';
 export function startGroupBroker(
   dataDir: string,
   config: Record<string, string | number>,
+  nodeArgs: string[] = [],
 ): Promise<Spawned> {
   const samsa = fileURLToPath(new URL('../bin/samsa.js', import.meta.url));
-  const args = [samsa, 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'];
+  const args = [
+    ...nodeArgs,
+    samsa,
+    'broker',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+  ];
   for (const [key, value] of Object.entries(config)) args.push('--config', `${key}=${value}`);
   return spawnNode(args, /listening on [^\s:]+:(\d+)/, 'samsa broker');
 }
@@ -31,6 +42,10 @@ export interface MemberArgs {
   sessionTimeoutMs: number;
   hold?: boolean;
   trace?: boolean;
+  /** No group: these partitions, assigned (groups-member.ts --assign). */
+  assign?: number[];
+  /** Flags for node itself (e.g. --cpu-prof), before the script. */
+  nodeArgs?: string[];
 }
 
 /** A member process and what it has said so far. */
@@ -48,11 +63,13 @@ export class MemberProcess {
     this.child = spawn(
       process.execPath,
       [
+        ...(args.nodeArgs ?? []),
         script,
         ...['--broker', args.broker, '--topic', args.topic, '--group', args.group],
         ...['--name', args.name, '--session-timeout-ms', String(args.sessionTimeoutMs)],
         ...(args.hold ? ['--hold'] : []),
         ...(args.trace ? ['--trace'] : []),
+        ...(args.assign ? ['--assign', args.assign.join(',')] : []),
       ],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );

@@ -33,6 +33,10 @@ const HELP = `usage: npm run bench -- groups [flags]
   --short-session-ms MS the short session timeout of the failover phase (default 1000)
   --default-session-ms MS  the long one (default 45000, Kafka's default)
   --phases LIST         failover,throughput (default both)
+  --assign              throughput without a group: each member assigns itself a share
+                        of the partitions (the baseline for the group's figures)
+  --member-node-args=A flags for node in each member process, space-separated (e.g. =--cpu-prof)
+  --broker-node-args=A flags for node in the broker process, space-separated
   --json                one JSON line with every figure`;
 
 interface Options {
@@ -42,6 +46,9 @@ interface Options {
   sessions: number[];
   phases: Set<string>;
   json: boolean;
+  memberNodeArgs: string[];
+  assign: boolean;
+  brokerNodeArgs: string[];
 }
 
 function parseOptions(argv: string[]): Options | undefined {
@@ -56,6 +63,9 @@ function parseOptions(argv: string[]): Options | undefined {
       'default-session-ms': { type: 'string' },
       phases: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'member-node-args': { type: 'string' },
+      assign: { type: 'boolean', default: false },
+      'broker-node-args': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,7 +82,14 @@ function parseOptions(argv: string[]): Options | undefined {
     ],
     phases: new Set((v.phases ?? 'failover,throughput').split(',')),
     json: v.json,
+    memberNodeArgs: words(v['member-node-args']),
+    assign: v.assign,
+    brokerNodeArgs: words(v['broker-node-args']),
   };
+}
+
+function words(s: string | undefined): string[] {
+  return (s ?? '').split(' ').filter((w) => w !== '');
 }
 
 // #region failover
@@ -182,6 +199,8 @@ async function throughput(
         name: `m${i + 1}`,
         sessionTimeoutMs: 10_000,
         hold: true,
+        nodeArgs: o.memberNodeArgs,
+        assign: o.assign ? shareOf(i, n, o.partitions) : undefined,
       }),
   );
   try {
@@ -208,6 +227,10 @@ async function throughput(
     await Promise.all(members.map((m) => m.stop()));
   }
 }
+/** Member i's partitions out of n members (round robin), for --assign. */
+function shareOf(i: number, n: number, partitions: number): number[] {
+  return Array.from({ length: partitions }, (_, p) => p).filter((p) => p % n === i);
+}
 // #endregion throughput
 
 export async function run(argv: string[]): Promise<void> {
@@ -224,10 +247,14 @@ export async function run(argv: string[]): Promise<void> {
   const rates: Throughput[] = [];
   try {
     progress.step('groups: starting the broker');
-    broker = await startGroupBroker(join(root, 'broker'), {
-      'group.min.session.timeout.ms': Math.min(...o.sessions),
-      'group.initial.rebalance.delay.ms': 0,
-    });
+    broker = await startGroupBroker(
+      join(root, 'broker'),
+      {
+        'group.min.session.timeout.ms': Math.min(...o.sessions),
+        'group.initial.rebalance.delay.ms': 0,
+      },
+      o.brokerNodeArgs,
+    );
     const address = `127.0.0.1:${broker.port}`;
     admin = new Admin({ brokers: address });
     if (o.phases.has('failover'))
