@@ -16,7 +16,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { clusterConfig } from '../cluster/cluster-config.js';
-import { ClusterNode, splitClusterSettings } from '../cluster/runtime/index.js';
+import { ClusterNode } from '../cluster/runtime/index.js';
 import { type Clock, type Logger, consoleLogger, systemClock } from '../log/index.js';
 import {
   type ApiName,
@@ -91,19 +91,24 @@ export class Broker implements BrokerContext {
     if (typeof options?.dataDir !== 'string' || options.dataDir === '')
       throw new TypeError('dataDir must be a non-empty string');
     const dataDir = resolve(options.dataDir);
-    const { cluster: clusterSettings, rest } = splitClusterSettings(options.config);
+    const input = { ...options.config };
     if (options.brokerId !== undefined) {
-      const given = rest['broker.id'];
+      const given = input['broker.id'];
       if (given !== undefined && Number(given) !== options.brokerId)
         throw new TypeError(`brokerId ${options.brokerId} and broker.id ${given} disagree`);
-      rest['broker.id'] = options.brokerId;
+      input['broker.id'] = options.brokerId;
     }
-    const config = resolveBrokerConfig(rest);
+    const config = resolveBrokerConfig(input);
     const brokerId = config.settings['broker.id'];
     const cluster =
       options.cluster === undefined
         ? undefined
-        : clusterConfig({ brokerId, cluster: options.cluster, ...clusterSettings });
+        : clusterConfig({
+            brokerId,
+            cluster: options.cluster,
+            'broker.heartbeat.interval.ms': config.settings['broker.heartbeat.interval.ms'],
+            'broker.session.timeout.ms': config.settings['broker.session.timeout.ms'],
+          });
     const logger = options.logger ?? consoleLogger('info');
     const clock = options.clock ?? systemClock;
     const scheduler = options.scheduler ?? realScheduler(clock);

@@ -7,6 +7,10 @@
  * (`log.retention.ms` is the default of a topic's `retention.ms`). A topic's
  * effective config is its own overrides over these defaults over the log's.
  */
+import {
+  DEFAULT_BROKER_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_BROKER_SESSION_TIMEOUT_MS,
+} from '../cluster/cluster-config.js';
 import { InvalidConfigError, type LogConfig } from '../log/index.js';
 
 export interface BrokerSettings {
@@ -34,6 +38,10 @@ export interface BrokerSettings {
    * no bound. Kafka: -1; samsa: 256 MiB, see docs/protocol.md (Limits).
    */
   'queued.max.request.bytes': number;
+  /** How often a broker of a `--cluster` heartbeats each peer. Kafka (KRaft): 2 s. */
+  'broker.heartbeat.interval.ms': number;
+  /** How long a peer may stay silent before it counts as dead. Kafka (KRaft): 9 s. */
+  'broker.session.timeout.ms': number;
   /** The shortest session timeout a group member may ask for. Kafka: 6 s. */
   'group.min.session.timeout.ms': number;
   /** The longest session timeout a group member may ask for. Kafka: 30 minutes. */
@@ -65,6 +73,8 @@ export const DEFAULT_BROKER_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   'connections.max.idle.ms': 600_000,
   'queued.max.requests': 500,
   'queued.max.request.bytes': 256 * 1024 * 1024,
+  'broker.heartbeat.interval.ms': DEFAULT_BROKER_HEARTBEAT_INTERVAL_MS,
+  'broker.session.timeout.ms': DEFAULT_BROKER_SESSION_TIMEOUT_MS,
   'group.min.session.timeout.ms': 6_000,
   'group.max.session.timeout.ms': 1_800_000,
   'group.initial.rebalance.delay.ms': 3_000,
@@ -139,6 +149,8 @@ const MINIMUMS: Partial<Record<keyof BrokerSettings, number>> = {
   'log.cleaner.backoff.ms': 1,
   'queued.max.requests': 1,
   'queued.max.request.bytes': -1,
+  'broker.heartbeat.interval.ms': 1,
+  'broker.session.timeout.ms': 1,
   'connections.max.idle.ms': 1,
   'group.max.size': 1,
   'offsets.topic.num.partitions': 1,

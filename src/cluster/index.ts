@@ -93,14 +93,11 @@ export {
   ControllerErrorName,
 } from './errors.js';
 export {
-  CLUSTER_SETTING_KEYS,
   ClusterNode,
   type ClusterNodeOptions,
   type ClusterState,
   type ControllerEpochStore,
   type PeerTransport,
-  brokerClusterConfig,
   connectionTransport,
   memoryEpochStore,
-  splitClusterSettings,
 } from './runtime/index.js';

@@ -15,4 +15,3 @@ export {
   type PeerTransport,
   connectionTransport,
 } from './peer-transport.js';
-export { CLUSTER_SETTING_KEYS, brokerClusterConfig, splitClusterSettings } from './settings.js';
