@@ -16,6 +16,7 @@ import type { ClusterNode } from '../../cluster/runtime/index.js';
 import type { BrokerConfig } from '../config.js';
 import type { BrokerMeta } from '../data-dir.js';
 import type { GroupCoordinator } from '../group/index.js';
+import type { Partition } from '../partition.js';
 import type { TopicManager } from '../topics.js';
 
 export interface BrokerContext {
@@ -75,6 +76,22 @@ export const unknownPartition = (topic: string, index: number) =>
  * stale), a newer one UNKNOWN_LEADER_EPOCH (this broker's is); -1 or absent
  * skips the check.
  */
+/**
+ * The partition a request names, or UNKNOWN_TOPIC_OR_PARTITION; the
+ * request's `currentLeaderEpoch`, when it gives one, checked against it.
+ */
+export function requirePartition(
+  broker: BrokerContext,
+  topic: string,
+  index: number,
+  currentLeaderEpoch?: number,
+): Partition {
+  const partition = broker.topics.partition(topic, index);
+  if (partition === undefined) throw unknownPartition(topic, index);
+  checkLeaderEpoch(currentLeaderEpoch, partition.leaderEpoch);
+  return partition;
+}
+
 export function checkLeaderEpoch(epoch: number | undefined, current: number): void {
   if (epoch === undefined || epoch === -1 || epoch === current) return;
   if (epoch < current) throw new ProtocolError('FENCED_LEADER_EPOCH');

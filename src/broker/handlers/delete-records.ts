@@ -7,7 +7,7 @@
  * it (int32 ≥ 0).
  */
 import { ProtocolError } from '../../protocol/index.js';
-import { type Handler, itemError, unknownPartition } from './context.js';
+import { type Handler, itemError, requirePartition } from './context.js';
 
 export const deleteRecords: Handler<'DeleteRecords'> = async (broker, body) => {
   const topics = [];
@@ -15,8 +15,7 @@ export const deleteRecords: Handler<'DeleteRecords'> = async (broker, body) => {
     const partitions = [];
     for (const { partitionIndex, offset } of t.partitions) {
       try {
-        const partition = broker.topics.partition(t.name, partitionIndex);
-        if (partition === undefined) throw unknownPartition(t.name, partitionIndex);
+        const partition = requirePartition(broker, t.name, partitionIndex);
         const swapping = partition.ready();
         if (swapping !== undefined) await swapping;
         const highWatermark = partition.highWatermark;

@@ -22,13 +22,7 @@
  * does not diverge records its fetch state on the partition.
  */
 import { type FetchRequest, type FetchResponse, ProtocolError } from '../../protocol/index.js';
-import {
-  type BrokerContext,
-  type Handler,
-  checkLeaderEpoch,
-  itemError,
-  unknownPartition,
-} from './context.js';
+import { type BrokerContext, type Handler, itemError, requirePartition } from './context.js';
 
 type PartitionResult = FetchResponse['topics'][number]['partitions'][number];
 const EMPTY = Buffer.alloc(0);
@@ -83,10 +77,8 @@ function readAll(
   const topics = body.topics.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((p): PartitionResult => {
-      const partition = broker.topics.partition(t.name, p.partitionIndex);
       try {
-        if (partition === undefined) throw unknownPartition(t.name, p.partitionIndex);
-        checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
+        const partition = requirePartition(broker, t.name, p.partitionIndex, p.currentLeaderEpoch);
         const log = partition.log;
         const highWatermark = partition.highWatermark;
         const answer = {

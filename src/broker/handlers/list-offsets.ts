@@ -10,7 +10,7 @@
 import { decodeBatches } from '../../log/index.js';
 import { type ListOffsetsResponse, OffsetSpec } from '../../protocol/index.js';
 import type { Partition } from '../partition.js';
-import { type Handler, checkLeaderEpoch, itemError, unknownPartition } from './context.js';
+import { type Handler, itemError, requirePartition } from './context.js';
 
 type PartitionResult = ListOffsetsResponse['topics'][number]['partitions'][number];
 
@@ -20,9 +20,7 @@ export const listOffsets: Handler<'ListOffsets'> = (broker, body) => ({
     partitions: t.partitions.map((p): PartitionResult => {
       const { partitionIndex } = p;
       try {
-        const partition = broker.topics.partition(t.name, partitionIndex);
-        if (partition === undefined) throw unknownPartition(t.name, partitionIndex);
-        checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
+        const partition = requirePartition(broker, t.name, partitionIndex, p.currentLeaderEpoch);
         partition.ensureOpen();
         return { partitionIndex, errorCode: 0, ...offsetFor(partition, p.timestamp) };
       } catch (err) {

@@ -8,7 +8,7 @@
  * replicaId is not read (Kafka answers only as the leader in any case).
  */
 import type { ResponseBody } from '../../protocol/index.js';
-import { type Handler, checkLeaderEpoch, itemError, unknownPartition } from './context.js';
+import { type Handler, itemError, requirePartition } from './context.js';
 
 type PartitionResult =
   ResponseBody<'OffsetsForLeaderEpoch'>['topics'][number]['partitions'][number];
@@ -19,9 +19,7 @@ export const offsetsForLeaderEpoch: Handler<'OffsetsForLeaderEpoch'> = (broker, 
     partitions: t.partitions.map((p): PartitionResult => {
       const { partitionIndex } = p;
       try {
-        const partition = broker.topics.partition(t.name, partitionIndex);
-        if (partition === undefined) throw unknownPartition(t.name, partitionIndex);
-        checkLeaderEpoch(p.currentLeaderEpoch, partition.leaderEpoch);
+        const partition = requirePartition(broker, t.name, partitionIndex, p.currentLeaderEpoch);
         const { epoch, endOffset } = partition.endOffsetForEpoch(p.leaderEpoch);
         return { errorCode: 0, partitionIndex, leaderEpoch: epoch, endOffset };
       } catch (err) {
