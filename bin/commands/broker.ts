@@ -96,6 +96,9 @@ export async function runBroker(
     if (at <= 0) throw new UsageError(`--config wants key=value, got '${pair}'`);
     config[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
   }
+  // Listening for signals before anything is printed (or even started): a
+  // SIGTERM that arrived before a listener would end the process at once.
+  const stopped = untilStopped(options.stopWithParent === true);
   const running = await startBroker({
     dataDir: options.dataDir,
     host: options.host ?? own?.host ?? DEFAULT_HOST,
@@ -111,6 +114,9 @@ export async function runBroker(
       ...config,
     },
     logger: consoleLogger(level),
+  }).catch((err: unknown) => {
+    process.stdin.pause(); // --stop-with-parent resumed it: let a failed start exit
+    throw err;
   });
   const address = `${running.host}:${running.port}`;
   const out = (line = '') => process.stdout.write(line + '\n');
@@ -122,7 +128,16 @@ export async function runBroker(
     for (const line of nextSteps(address, running.dataDir, commands)) out(`  ${line}`);
     out('Ctrl-C stops the broker gracefully.');
   }
-  await new Promise<void>((resolve) => {
+  await stopped;
+  process.stdin.pause();
+  await running.close();
+  out('samsa broker stopped');
+  return 0;
+}
+
+/** Resolves on SIGINT, SIGTERM or (with --stop-with-parent) the end of stdin, saying which on stderr. */
+function untilStopped(withParent: boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (why: string) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -133,15 +148,11 @@ export async function runBroker(
     const parentGone = () => stop('stdin closed (samsa cluster is gone)');
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    if (options.stopWithParent === true) {
+    if (withParent) {
       process.stdin.on('end', parentGone);
       process.stdin.resume();
     }
   });
-  process.stdin.pause();
-  await running.close();
-  out('samsa broker stopped');
-  return 0;
 }
 
 /** `--id` and `--cluster`: both or neither (an id alone is `broker.id`, as with --config). */
