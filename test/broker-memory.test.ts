@@ -16,6 +16,17 @@ const VALUE_BYTES = 200_000;
 async function flood(bound: number, connections: number, perConnection: number) {
   const broker = await openBroker({ config: { 'queued.max.request.bytes': bound } });
   const server = await BrokerServer.listen(broker, { port: 0 });
+  // Hold every answer until the pool is full, so the bound is reached however
+  // fast this machine handles a produce; from then on, answer as usual.
+  const memory = server.requestMemory;
+  const respond = broker.respond.bind(broker);
+  let full!: () => void;
+  const filled = new Promise<void>((resolve) => (full = resolve));
+  const watch = setInterval(() => {
+    if (memory.exhausted) full();
+  }, 2);
+  broker.respond = (request, ctx) =>
+    memory.exhausted ? respond(request, ctx) : filled.then(() => respond(request, ctx));
   try {
     const clients = await Promise.all(
       Array.from({ length: connections }, () => RawClient.connect(server.port)),
@@ -41,8 +52,9 @@ async function flood(bound: number, connections: number, perConnection: number) 
       Array.from({ length: connections * perConnection }, (_, i) => i),
     );
     for (const client of clients) client.close();
-    return { memory: server.requestMemory, frameBytes };
+    return { memory, frameBytes };
   } finally {
+    clearInterval(watch);
     await server.close();
   }
 }
