@@ -13,6 +13,7 @@ import {
   toProtocolError,
 } from '../../protocol/index.js';
 import type { ClusterNode } from '../../cluster/runtime/index.js';
+import type { ClusterView } from '../../cluster/runtime/channels.js';
 import type { BrokerConfig } from '../config.js';
 import type { BrokerMeta } from '../data-dir.js';
 import type { GroupCoordinator } from '../group/index.js';
@@ -31,6 +32,8 @@ export interface BrokerContext {
   readonly listener: { host: string; port: number } | undefined;
   /** The cluster this broker belongs to (`--cluster`); undefined for a cluster of one. */
   readonly cluster: ClusterNode | undefined;
+  /** In cluster mode, the applied metadata image and the way to the controller (channels.ts). */
+  readonly clusterView?: ClusterView;
   /** True once the broker has begun to stop: long polls answer at once. */
   readonly shuttingDown: boolean;
   /** Calls `fn` when the broker begins to stop; returns the unsubscribe. */
