@@ -127,6 +127,38 @@ describe('samsa topics, produce, consume, offsets', () => {
     expect(again.stderr).toContain('UNKNOWN_TOPIC_OR_PARTITION');
   });
 
+  it('creates with a replication factor, and describes replicas, the HW and log end offsets', async () => {
+    const created = await samsa(['topics', 'create', 'replicated', '--replication-factor', '1']);
+    expect(created).toMatchObject({ status: 0 });
+    const tooMany = await samsa(['topics', 'create', 'r3', '--replication-factor', '3']);
+    expect(tooMany.status).toBe(1);
+    expect(tooMany.stderr).toContain('INVALID_REPLICATION_FACTOR');
+    expect((await samsa(['produce', '--topic', 'replicated'], 'a\nb\nc\n')).status).toBe(0);
+
+    const described = await samsa(['topics', 'describe', 'replicated']);
+    expect(described.status).toBe(0);
+    expect(described.stdout.split('\n')).toEqual([
+      'Topic: replicated\tPartitionCount: 1\tReplicationFactor: 1\tConfigs: ',
+      '\tTopic: replicated\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0\tEpoch: 0\tHW: 3\tLEO: 0=3',
+      '',
+    ]);
+    const json = await samsa(['topics', 'describe', 'replicated', '--json']);
+    const parsed = JSON.parse(json.stdout) as { partitions: unknown[]; configs: object };
+    expect(parsed.partitions).toEqual([
+      {
+        partition: 0,
+        leader: 0,
+        leaderEpoch: 0,
+        replicas: [0],
+        isr: [0],
+        offlineReplicas: [],
+        highWatermark: 3,
+        logEndOffsets: [{ broker: 0, logEndOffset: 3 }],
+      },
+    ]);
+    expect(parsed.configs).toHaveProperty('retention.ms');
+  });
+
   it('says clearly when the broker is not there', async () => {
     const run = await samsa(['topics', 'list', '--broker', '127.0.0.1:1']);
     expect(run.status).toBe(1);

@@ -1,11 +1,14 @@
 /**
  * `samsa topics create|list|describe|delete`: Kafka's kafka-topics.sh, over
- * the admin client. Exit status: 0 done, 1 the broker refused or could not
- * be reached, 2 usage error.
+ * the admin client. `create` sends -1 for what is not given (the broker's
+ * `num.partitions`, `default.replication.factor`); `describe` adds the HW
+ * and each replica's log end offset (layout: topics-describe.ts). Exit
+ * status: 0 done, 1 the broker refused or could not be reached, 2 usage error.
  */
 import type { Command } from 'commander';
 import type { CommandModule } from '../command.js';
 import { brokerOption, collect, configPairs, integer, withAdmin } from './client-common.js';
+import { describeTopicJson, describeTopicLines } from './topics-describe.js';
 
 interface CommonOptions {
   broker: string;
@@ -22,6 +25,7 @@ export const topics: CommandModule = {
         'after',
         '\nExamples:' +
           '\n  samsa topics create page-views --partitions 3 --config retention.ms=86400000' +
+          '\n  samsa topics create orders --partitions 6 --replication-factor 3' +
           '\n  samsa topics list' +
           '\n  samsa topics describe page-views --json' +
           '\n  samsa topics delete page-views',
@@ -31,7 +35,10 @@ export const topics: CommandModule = {
       .description('create a topic')
       .argument('<name>', 'the topic')
       .option('--partitions <n>', "partition count (default: the broker's num.partitions)")
-      .option('--replication-factor <n>', "replicas per partition (default: the broker's)")
+      .option(
+        '--replication-factor <n>',
+        "replicas per partition (default: the broker's default.replication.factor)",
+      )
       .option('--config <key=value>', 'a topic config, Kafka names (repeat for more)', collect)
       .action(
         (
@@ -59,27 +66,18 @@ export const topics: CommandModule = {
       );
 
     brokerOption(parent.command('describe'))
-      .description('partitions, leaders and configs of a topic')
+      .description(
+        'partitions, leaders, replicas and configs of a topic, ' +
+          "with the high watermark and each replica's log end offset",
+      )
       .argument('<name>', 'the topic')
       .option('--json', 'print one JSON object')
       .action((name: string, o: CommonOptions & { json?: boolean }) =>
         withAdmin(o, async (admin) => {
-          const [topic] = await admin.describeTopics([name]);
+          const [topic] = await admin.describeReplicas([name]);
           const configs = await admin.describeConfigs({ type: 'topic', name });
-          const set = configs.filter((c) => !c.isDefault);
-          if (o.json) {
-            const all = Object.fromEntries(configs.map((c) => [c.name, c.value]));
-            out(JSON.stringify({ ...topic, configs: all }));
-            return;
-          }
-          const shown = set.map((c) => `${c.name}=${c.value ?? ''}`).join(',');
-          out(`Topic: ${name}\tPartitionCount: ${topic!.partitions.length}\tConfigs: ${shown}`);
-          for (const p of topic!.partitions) {
-            out(
-              `\tTopic: ${name}\tPartition: ${p.partition}\tLeader: ${p.leader}` +
-                `\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}`,
-            );
-          }
+          if (o.json) out(JSON.stringify(describeTopicJson(topic!, configs)));
+          else for (const line of describeTopicLines(topic!, configs)) out(line);
         }),
       );
 

@@ -1,5 +1,6 @@
 /**
- * The admin client: topics (create, delete, list, describe), configs
+ * The admin client: topics (create, delete, list, describe; where their
+ * replicas stand: replica-offsets.ts), configs
  * (describe, alter), offsets (list), records (delete) and consumer groups
  * (list, describe, delete; their committed offsets: list, alter; the calls
  * themselves are in admin-groups.ts). The plural methods answer per item, as
@@ -18,6 +19,7 @@ import type {
 } from './admin-groups.js';
 import { type ClientOptions, Cluster, type TopicMetadata } from './cluster.js';
 import type { Connection } from './connection.js';
+import { type TopicReplicas, describeReplicas } from './replica-offsets.js';
 import {
   type ListedOffset,
   type OffsetQuery,
@@ -36,6 +38,7 @@ export type {
   OffsetToCommit,
   PartitionResult,
 } from './admin-groups.js';
+export type { PartitionReplicas, ReplicaLogEndOffset, TopicReplicas } from './replica-offsets.js';
 
 export interface NewTopic {
   name: string;
@@ -155,6 +158,20 @@ export class Admin {
         })),
       };
     });
+  }
+
+  /**
+   * `describeTopics`, and where each replica stands: the HW (from the
+   * leader) and each replica's log end offset (from its own broker), for
+   * seeing how far followers lag. A replica that cannot be asked within
+   * `timeoutMs` (default 5000) shows as null, not as an error.
+   */
+  async describeReplicas(
+    names: readonly string[],
+    options: { timeoutMs?: number } = {},
+  ): Promise<TopicReplicas[]> {
+    const topics = await this.describeTopics(names);
+    return describeReplicas(this.cluster, topics, options.timeoutMs ?? 5_000);
   }
   // #endregion topics
 

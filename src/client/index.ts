@@ -19,7 +19,10 @@ export type {
   MemberDescription,
   NewTopic,
   OffsetToCommit,
+  PartitionReplicas,
   PartitionResult,
+  ReplicaLogEndOffset,
+  TopicReplicas,
   TopicResult,
 } from './admin.js';
 export { Consumer } from './consumer.js';

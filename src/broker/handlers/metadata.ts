@@ -5,23 +5,43 @@
  * Missing topics are created when the request allows it and so does
  * `auto.create.topics.enable`.
  *
- * Brokers: alone, this one where it listens; in a cluster, every broker
- * this one counts as live, at the address the `--cluster` list gives it,
- * and `controllerId` the controller as this broker sees it (docs/cluster.md).
- * Partitions: this broker still leads every partition of its own data dir
- * and is its only replica, so the in-sync set is `[brokerId]` and acks=-1
- * ("all") is satisfied as soon as acks=1 is, until replication is wired.
+ * Alone (no `clusterView`), this broker is the cluster: it lists itself
+ * where it listens (or, with `--cluster` but no image yet, every broker it
+ * counts as live and the controller as it sees it), leads every partition
+ * of its own data dir and is its only replica, so the ISR is `[brokerId]`.
+ *
+ * In cluster mode (`broker.clusterView` set), everything comes from the
+ * metadata image this broker applied last (metadata-from-image.ts): the
+ * live brokers, the controller, and per partition the leader, epoch,
+ * replicas, ISR and offline replicas. A missing topic is auto-created
+ * through the controller (`clusterView.channel.createTopic`, with
+ * `num.partitions` and `default.replication.factor`), which resolves once
+ * this broker has applied an image holding it; `__consumer_offsets` still
+ * goes through the group coordinator.
  */
-import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
+import type { ClusterView } from '../../cluster/runtime/channels.js';
+import { ErrorCode, type MetadataResponse, ProtocolError } from '../../protocol/index.js';
 import { isInternalTopic } from '../group/index.js';
 import type { Topic } from '../topics.js';
 import { topicNameProblem } from '../topic-name.js';
 import { type BrokerContext, type Handler, itemError } from './context.js';
+import { allTopicsFromImage, brokersFromImage, topicFromImage } from './metadata-from-image.js';
 
 type TopicMetadata = MetadataResponse['topics'][number];
 
 export const metadata: Handler<'Metadata'> = async (broker, body) => {
   const { clusterId } = broker.meta;
+  const view = broker.clusterView;
+  if (view !== undefined) {
+    const create = body.allowAutoTopicCreation === true;
+    const topics: TopicMetadata[] = [];
+    if (body.topics === null) topics.push(...allTopicsFromImage(view.image()));
+    else
+      for (const { name } of body.topics)
+        topics.push(await lookUpInImage(broker, view, name, create));
+    // The image last, after any creation: its brokers and controller are the newest.
+    return { ...brokersFromImage(view.image()), clusterId, topics };
+  }
   const { brokers, controllerId } = brokersAndController(broker);
   let topics: TopicMetadata[];
   if (body.topics === null) {
@@ -90,4 +110,51 @@ function describeTopic(broker: BrokerContext, topic: Topic): TopicMetadata {
       offlineReplicas: [],
     })),
   };
+}
+
+/**
+ * A topic in cluster mode: from the image, or created through the
+ * controller when allowed. A creation that lost a race with another
+ * (TOPIC_ALREADY_EXISTS) is not an error: the topic is there.
+ */
+async function lookUpInImage(
+  broker: BrokerContext,
+  view: ClusterView,
+  name: string,
+  create: boolean,
+): Promise<TopicMetadata> {
+  const isInternal = isInternalTopic(name);
+  const missing = (errorCode: number) => ({ errorCode, name, isInternal, partitions: [] });
+  if (topicNameProblem(name) !== undefined) return missing(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  const found = topicFromImage(view.image(), name);
+  if (found.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || !create) return found;
+  if (!isInternal && !broker.config.settings['auto.create.topics.enable']) return found;
+  try {
+    if (isInternal) await broker.groups.ensureTopic();
+    else
+      await view.channel.createTopic({
+        name,
+        partitions: broker.config.settings['num.partitions'],
+        replicationFactor: defaultReplicationFactor(broker),
+        configs: {},
+      });
+  } catch (err) {
+    if (!(err instanceof ProtocolError && err.name === 'TOPIC_ALREADY_EXISTS'))
+      return missing(itemError(broker, `creating topic ${name}`, err).code);
+  }
+  const created = topicFromImage(view.image(), name);
+  // Not in this broker's image yet (the channel resolves once it is; the
+  // coordinator's path may not wait): retriable, as Kafka answers a topic
+  // being created.
+  return created.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    ? missing(ErrorCode.LEADER_NOT_AVAILABLE)
+    : created;
+}
+
+/** `default.replication.factor` (Kafka's broker setting, default 1), read whether or not the config knows it yet. */
+export function defaultReplicationFactor(broker: Pick<BrokerContext, 'config'>): number {
+  const value = (broker.config.settings as unknown as Record<string, unknown>)[
+    'default.replication.factor'
+  ];
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 1;
 }
