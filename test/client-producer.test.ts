@@ -191,6 +191,17 @@ describe('Producer', () => {
     await vi.waitFor(() => expect(fake.produces[0]?.acks).toBe(0));
   });
 
+  it('with acks=0 sends one after another past the in-flight limit while the broker holds its answers', async () => {
+    const fake = await fakeCluster({ t: 1 });
+    const held: (() => void)[] = [];
+    fake.intercept = (body) =>
+      new Promise((resolve) => held.push(() => resolve({ body: append(fake, body) })));
+    const p = producer(fake, { acks: 0, maxInFlightRequestsPerConnection: 2 });
+    for (let i = 0; i < 6; i++) await p.send('t', [{ value: `v${i}` }]); // never waits on an answer
+    await vi.waitFor(() => expect(fake.produces).toHaveLength(6));
+    for (const release of held) release();
+  });
+
   it('flushes before close, and refuses sends after', async () => {
     const fake = await fakeCluster({ t: 1 });
     const p = producer(fake, { lingerMs: 10_000 });

@@ -97,9 +97,17 @@ export class Connection {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   }
 
-  /** Requests sent (or waiting to be) whose responses have not arrived. */
+  /**
+   * Requests sent (or waiting to be) that their callers still wait on. A
+   * `noResponse` request (Produce with acks=0) stops counting once written,
+   * as in Kafka, though its answer is still read off the socket when it
+   * comes: a producer limited by in-flight requests must not wait on answers
+   * it never asked for (it would never be woken).
+   */
   get inFlight(): number {
-    return this.queue.length;
+    let waiting = 0;
+    for (const entry of this.queue) if (!entry.done) waiting++;
+    return waiting;
   }
 
   get isClosed(): boolean {
