@@ -233,6 +233,7 @@ export class Admin {
       this.cluster,
       list.map((partition) => ({ topic, partition })),
       query,
+      { retryForMs: this.timeoutMs }, // through a leader election, as Kafka's admin retries
     );
   }
 

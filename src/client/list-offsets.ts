@@ -34,8 +34,32 @@ function specOf(query: OffsetQuery): number {
   return query.timestamp;
 }
 
-/** The offsets of `partitions`, in their order; throws the first partition's error (a ProtocolError). */
+/**
+ * The offsets of `partitions`, in their order; throws the first partition's
+ * error (a ProtocolError). With `retryForMs`, a retriable error (a leader
+ * that moved, an election under way) refreshes the metadata and asks again
+ * every `retryBackoffMs` until that much time has passed, as Kafka's admin
+ * client does within `default.api.timeout.ms`.
+ */
 export async function listOffsets(
+  cluster: Cluster,
+  partitions: readonly TopicPartition[],
+  query: OffsetQuery,
+  retry: { retryForMs?: number; retryBackoffMs?: number } = {},
+): Promise<ListedOffset[]> {
+  const deadline = Date.now() + (retry.retryForMs ?? 0);
+  for (;;) {
+    try {
+      return await listOffsetsOnce(cluster, partitions, query);
+    } catch (err) {
+      const retriable = err instanceof ProtocolError && err.retriable;
+      if (!retriable || Date.now() >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, retry.retryBackoffMs ?? 100));
+    }
+  }
+}
+
+async function listOffsetsOnce(
   cluster: Cluster,
   partitions: readonly TopicPartition[],
   query: OffsetQuery,
@@ -66,7 +90,8 @@ export async function listOffsets(
         for (const p of t.partitions) {
           const tp = { topic: t.name, partition: p.partitionIndex };
           if (p.errorCode !== 0) {
-            if (p.errorCode === 6 || p.errorCode === 3) cluster.markStale(t.name);
+            if (p.errorCode === 6 || p.errorCode === 3 || p.errorCode === 5)
+              cluster.markStale(t.name);
             throw ProtocolError.fromCode(p.errorCode, `ListOffsets for ${tpKey(tp)}`);
           }
           found.set(tpKey(tp), { ...tp, offset: p.offset, timestamp: p.timestamp });
