@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/broker/index.js';
 import type { BrokerContext } from '../src/broker/handlers/context.js';
 import { listOffsets } from '../src/broker/handlers/list-offsets.js';
-import { defaultReplicationFactor, metadata } from '../src/broker/handlers/metadata.js';
+import { metadata } from '../src/broker/handlers/metadata.js';
 import {
   allTopicsFromImage,
   brokersFromImage,
@@ -126,12 +126,6 @@ describe('Metadata from the image', () => {
       ['b', false],
     ]);
   });
-
-  it('reads default.replication.factor when the config has it, else 1 (Kafka)', () => {
-    const config = (settings: Record<string, unknown>) => ({ config: { settings } }) as never;
-    expect(defaultReplicationFactor(config({ 'default.replication.factor': 3 }))).toBe(3);
-    expect(defaultReplicationFactor(config({}))).toBe(1);
-  });
 });
 
 // #region handlers
@@ -233,7 +227,7 @@ describe('the Metadata handler in cluster mode', () => {
     const { ctx: base } = await brokerIn(view);
     let ensured = 0;
     const groups = {
-      ensureTopic: async () => {
+      requestOffsetsTopic: async () => {
         ensured++;
         state.image = withTopic(state.image, '__consumer_offsets', 1);
       },

@@ -17,6 +17,7 @@ import {
   memoryEpochStore,
 } from '../src/cluster/index.js';
 import type { Logger } from '../src/log/index.js';
+import type { ResponseBody } from '../src/protocol/index.js';
 import { tempDir } from './support/temp.js';
 
 const SPEC = '1@10.0.0.1:9101,2@10.0.0.2:9102,3@10.0.0.3:9103';
@@ -193,6 +194,20 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
   }
 }
 
+/** The broker's Metadata answer, once `ok` holds of it. */
+async function metadataOf(
+  broker: RunningBroker,
+  ok: (m: ResponseBody<'Metadata'>) => boolean,
+): Promise<ResponseBody<'Metadata'>> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const metadata = await broker.broker.call('Metadata', { topics: [] });
+    if (ok(metadata)) return metadata;
+    if (Date.now() > deadline) throw new Error('timed out waiting for Metadata to follow');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('brokers in a cluster, over TCP', () => {
   const config = { 'broker.heartbeat.interval.ms': 100, 'broker.session.timeout.ms': 1000 };
 
@@ -218,7 +233,8 @@ describe('brokers in a cluster, over TCP', () => {
       };
       const first = await until('broker 1 as the controller', agreed(1, [1, 2, 3]));
 
-      const metadata = await brokers[2]!.broker.call('Metadata', { topics: [] });
+      // Metadata answers from the image, which follows once the controller has pushed it.
+      const metadata = await metadataOf(brokers[2]!, (m) => m.brokers.length === 3);
       expect(metadata.controllerId).toBe(1);
       expect(metadata.brokers).toEqual(
         ports.map((port, i) => ({ nodeId: i + 1, host: '127.0.0.1', port, rack: null })),
@@ -228,7 +244,7 @@ describe('brokers in a cluster, over TCP', () => {
       brokers[0] = undefined;
       const second = await until('broker 2 as the controller', agreed(2, [2, 3]));
       expect(second).toBeGreaterThan(first);
-      const after = await brokers[2]!.broker.call('Metadata', { topics: [] });
+      const after = await metadataOf(brokers[2]!, (m) => m.controllerId === 2);
       expect(after.controllerId).toBe(2);
       expect(after.brokers.map((b) => b.nodeId)).toEqual([2, 3]);
 

@@ -22,7 +22,7 @@ it('starts brokers that agree on a controller; one killed and restarted rejoins 
   const pid = cluster.pid(2);
   await cluster.kill(2);
   expect(cluster.isRunning(2)).toBe(false);
-  await cluster.waitFor(/broker 2 missed its heartbeats/, { brokerId: 1, timeoutMs: 10_000 });
+  await cluster.waitFor(/broker 2 missed its heartbeats/, { brokerId: 1, timeoutMs: 30_000 });
   const back = cluster.waitFor(/broker 2 is alive/, { brokerId: 1, fromNow: true });
   await cluster.restart(2);
   expect(cluster.isRunning(2)).toBe(true);

@@ -10,13 +10,25 @@
  * an error response.
  *
  * With `cluster` (`--cluster 1@h:p,2@h:p,...`) the broker also runs a
- * ClusterNode (src/cluster/runtime/): heartbeats with its peers, who is
- * alive, who the controller is. Without it, it is a cluster of one.
+ * ClusterRuntime (src/cluster/runtime/): heartbeats with its peers, who is
+ * alive, who the controller is; the metadata image, pushed by the
+ * controller and persisted in `cluster-metadata.json`; the controller
+ * itself when this broker acts as it; and `clusterView` (the image and the
+ * ControllerChannel) for the handlers. Its cluster.id is derived from the
+ * --cluster list (src/cluster/runtime/cluster-id.ts), the same on every
+ * broker. Without `cluster`, it is a cluster of one.
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { clusterConfig } from '../cluster/cluster-config.js';
-import { ClusterNode } from '../cluster/runtime/index.js';
+import {
+  ClusterNode,
+  ClusterRuntime,
+  type ClusterView,
+  type ImageListener,
+  clusterIdFor,
+  fileMetadataStore,
+} from '../cluster/runtime/index.js';
 import { type Clock, type Logger, consoleLogger, systemClock } from '../log/index.js';
 import {
   type ApiName,
@@ -39,7 +51,8 @@ import {
   loadOrCreateMeta,
   lockDataDir,
 } from './data-dir.js';
-import { GroupCoordinator, type Scheduler, realScheduler } from './group/index.js';
+import { GroupCoordinator, OFFSETS_TOPIC, type Scheduler, realScheduler } from './group/index.js';
+import { ReplicaManager } from './replica/index.js';
 import { HANDLERS } from './handlers/index.js';
 import type { BrokerContext, Handler, RequestContext } from './handlers/index.js';
 import { TopicManager } from './topics.js';
@@ -66,6 +79,15 @@ export interface BrokerOptions {
    * `broker.session.timeout.ms` go in `config`. Absent: a cluster of one.
    */
   cluster?: string;
+  /**
+   * In a cluster: what applies each metadata image on this broker (the
+   * ReplicaManager). A function is called with the opened broker, before the
+   * first heartbeat, so the listener can use its topics and `clusterView`.
+   * Without one, the broker only holds the image. Ignored without `cluster`.
+   * A listener with a `close()` is closed by `Broker.close`, after the last
+   * image was applied and before the logs close.
+   */
+  imageListener?: ImageListener | ((broker: Broker) => ImageListener);
 }
 
 export class Broker implements BrokerContext {
@@ -73,6 +95,10 @@ export class Broker implements BrokerContext {
   private stopping = false;
   private closed: Promise<void> | undefined;
   private readonly shutdownListeners = new Set<() => void>();
+  /** The ImageListener plugged in (`BrokerOptions.imageListener`), if any. */
+  private imageListener: ImageListener | undefined;
+  /** In a cluster, the replicas of this broker: leading, following, acks=all (src/broker/replica/). */
+  replicas: ReplicaManager | undefined;
 
   private constructor(
     readonly dataDir: string,
@@ -82,10 +108,38 @@ export class Broker implements BrokerContext {
     readonly logger: Logger,
     readonly clock: Clock,
     readonly groups: GroupCoordinator,
-    readonly cluster: ClusterNode | undefined,
+    /** The cluster's part in this broker (src/cluster/runtime/); undefined for a cluster of one. */
+    readonly runtime: ClusterRuntime | undefined,
     private readonly background: BackgroundPasses,
     private readonly unlock: () => void,
   ) {}
+
+  /** The default ImageListener: this broker's ReplicaManager, which tells the groups what it leads. */
+  private replicaManager(runtime: ClusterRuntime, scheduler: Scheduler): ReplicaManager {
+    this.replicas = new ReplicaManager({
+      brokerId: this.meta.brokerId,
+      topics: this.topics,
+      logger: this.logger,
+      scheduler,
+      channel: runtime.channel,
+      settings: this.config.settings,
+      onLeadershipChange: ({ topic, partition, isLeader, leaderEpoch }) => {
+        if (topic === OFFSETS_TOPIC)
+          void this.groups.onLeadershipChange(partition, isLeader, leaderEpoch);
+      },
+    });
+    return this.replicas;
+  }
+
+  /** Heartbeats, liveness, the controller's epoch (BrokerContext's `cluster`). */
+  get cluster(): ClusterNode | undefined {
+    return this.runtime?.node;
+  }
+
+  /** The applied metadata image and the way to the controller, in a cluster. */
+  get clusterView(): ClusterView | undefined {
+    return this.runtime;
+  }
 
   static async open(options: BrokerOptions): Promise<Broker> {
     if (typeof options?.dataDir !== 'string' || options.dataDir === '')
@@ -115,23 +169,31 @@ export class Broker implements BrokerContext {
     mkdirSync(dataDir, { recursive: true });
     const unlock = lockDataDir(dataDir);
     try {
-      const meta = loadOrCreateMeta(dataDir, brokerId);
-      const topics = await TopicManager.open({ dataDir, config, logger, clock });
+      const meta = loadOrCreateMeta(
+        dataDir,
+        brokerId,
+        cluster === undefined ? undefined : clusterIdFor(cluster.brokers),
+      );
+      const replicated = cluster !== undefined;
+      const topics = await TopicManager.open({ dataDir, config, logger, clock, replicated });
       topics.effectiveConfig({}); // the broker-wide topic defaults must hold on their own
+      const runtime =
+        cluster &&
+        new ClusterRuntime({
+          config: cluster,
+          scheduler,
+          logger,
+          store: fileMetadataStore(dataDir, logger),
+          epochStore: controllerEpochStore(dataDir),
+          requestTimeoutMs: config.settings['request.timeout.ms'],
+        });
       const groups = GroupCoordinator.open({
         topics,
         settings: config.settings,
         logger,
         scheduler,
+        cluster: runtime && { image: () => runtime.image() },
       });
-      const node =
-        cluster &&
-        new ClusterNode({
-          config: cluster,
-          scheduler,
-          logger,
-          epochStore: controllerEpochStore(dataDir),
-        });
       const background = new BackgroundPasses(() => topics.partitions(), logger, options.timers);
       const broker = new Broker(
         dataDir,
@@ -141,7 +203,7 @@ export class Broker implements BrokerContext {
         logger,
         clock,
         groups,
-        node,
+        runtime,
         background,
         unlock,
       );
@@ -155,7 +217,20 @@ export class Broker implements BrokerContext {
         `broker ${meta.brokerId} of cluster ${meta.clusterId} opened ${dataDir}: ${count} topic(s), ` +
           `${topics.partitions().length} partition(s)`,
       );
-      node?.start();
+      if (runtime !== undefined) {
+        const listener = options.imageListener;
+        try {
+          broker.imageListener =
+            typeof listener === 'function'
+              ? listener(broker)
+              : (listener ?? broker.replicaManager(runtime, scheduler));
+          runtime.setImageListener(broker.imageListener);
+        } catch (err) {
+          await broker.close();
+          throw err;
+        }
+        runtime.start();
+      }
       return broker;
     } catch (err) {
       unlock();
@@ -221,6 +296,7 @@ export class Broker implements BrokerContext {
   beginShutdown(): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.runtime?.beginShutdown();
     void this.groups.shutdown();
     for (const fn of [...this.shutdownListeners]) fn();
   }
@@ -240,7 +316,9 @@ export class Broker implements BrokerContext {
     this.closed ??= (async () => {
       this.beginShutdown();
       try {
-        await this.cluster?.close();
+        await this.runtime?.close(); // before the logs: no image is applied after this
+        const listener = this.imageListener as { close?: () => Promise<void> | void } | undefined;
+        await listener?.close?.();
         await this.groups.shutdown();
         await this.background.stop();
         await this.topics.close();

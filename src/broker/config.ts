@@ -42,6 +42,20 @@ export interface BrokerSettings {
   'broker.heartbeat.interval.ms': number;
   /** How long a peer may stay silent before it counts as dead. Kafka (KRaft): 9 s. */
   'broker.session.timeout.ms': number;
+  /**
+   * In a cluster: how long a request that goes to the controller (CreateTopics,
+   * DeleteTopics, AlterConfigs, AlterPartition) and the controller's pushes
+   * may take, retries included. Kafka: 30 s.
+   */
+  'request.timeout.ms': number;
+  /** The replication factor of a topic created without one (replicationFactor -1, auto-creation). Kafka: 1. */
+  'default.replication.factor': number;
+  /** The default of the topic config min.insync.replicas: ISR members an acks=all produce needs. Kafka: 1. */
+  'min.insync.replicas': number;
+  /** A follower not caught up for this long leaves the ISR (its leader asks the controller). Kafka: 30 s. */
+  'replica.lag.time.max.ms': number;
+  /** The replication factor of `__consumer_offsets`, capped at the number of brokers. Kafka: 3. */
+  'offsets.topic.replication.factor': number;
   /** The shortest session timeout a group member may ask for. Kafka: 6 s. */
   'group.min.session.timeout.ms': number;
   /** The longest session timeout a group member may ask for. Kafka: 30 minutes. */
@@ -75,6 +89,11 @@ export const DEFAULT_BROKER_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   'queued.max.request.bytes': 256 * 1024 * 1024,
   'broker.heartbeat.interval.ms': DEFAULT_BROKER_HEARTBEAT_INTERVAL_MS,
   'broker.session.timeout.ms': DEFAULT_BROKER_SESSION_TIMEOUT_MS,
+  'request.timeout.ms': 30_000,
+  'default.replication.factor': 1,
+  'min.insync.replicas': 1,
+  'replica.lag.time.max.ms': 30_000,
+  'offsets.topic.replication.factor': 3,
   'group.min.session.timeout.ms': 6_000,
   'group.max.session.timeout.ms': 1_800_000,
   'group.initial.rebalance.delay.ms': 3_000,
@@ -151,6 +170,11 @@ const MINIMUMS: Partial<Record<keyof BrokerSettings, number>> = {
   'queued.max.request.bytes': -1,
   'broker.heartbeat.interval.ms': 1,
   'broker.session.timeout.ms': 1,
+  'request.timeout.ms': 1,
+  'default.replication.factor': 1,
+  'min.insync.replicas': 1,
+  'replica.lag.time.max.ms': 1,
+  'offsets.topic.replication.factor': 1,
   'connections.max.idle.ms': 1,
   'group.max.size': 1,
   'offsets.topic.num.partitions': 1,

@@ -73,12 +73,21 @@ function readIfExists(path: string): string | undefined {
   }
 }
 
-/** Reads meta.properties, or writes a new one (a fresh cluster id) when there is none. */
-export function loadOrCreateMeta(dataDir: string, brokerId: number): BrokerMeta {
+/**
+ * Reads meta.properties, or writes a new one when there is none, with
+ * `clusterId` (a broker of a cluster: src/cluster/runtime/cluster-id.ts) or
+ * a fresh random id (a cluster of one). A dir written by another broker id,
+ * or for another cluster id, is refused.
+ */
+export function loadOrCreateMeta(
+  dataDir: string,
+  brokerId: number,
+  clusterId?: string,
+): BrokerMeta {
   const path = join(dataDir, META_FILE);
   const text = readIfExists(path);
   if (text === undefined) {
-    const clusterId = randomBytes(16).toString('base64url');
+    clusterId ??= randomBytes(16).toString('base64url');
     const lines = ['#samsa broker metadata', `version=${META_VERSION}`];
     lines.push(`broker.id=${brokerId}`, `cluster.id=${clusterId}`, '');
     writeFileAtomic(path, lines.join('\n'));
@@ -90,11 +99,36 @@ export function loadOrCreateMeta(dataDir: string, brokerId: number): BrokerMeta 
     if (m) props.set(m[1]!, m[2]!);
   }
   const id = Number(props.get('broker.id'));
-  const clusterId = props.get('cluster.id');
-  if (!Number.isSafeInteger(id) || clusterId === undefined || clusterId === '')
+  const stored = props.get('cluster.id');
+  if (!Number.isSafeInteger(id) || stored === undefined || stored === '')
     throw new Error(`${path} is damaged: it needs broker.id and cluster.id`);
   if (id !== brokerId) throw new InconsistentBrokerIdError(path, id, brokerId);
-  return { brokerId: id, clusterId };
+  if (clusterId !== undefined && stored !== clusterId)
+    throw new InconsistentClusterIdError(path, stored, clusterId);
+  return { brokerId: id, clusterId: stored };
+}
+
+/**
+ * The data dir belongs to another cluster (Kafka's
+ * InconsistentClusterIdException): it was written for another --cluster
+ * list, or without one, so its topics are not this cluster's.
+ */
+export class InconsistentClusterIdError extends Error {
+  readonly code = 'BROKER_INCONSISTENT_CLUSTER_ID';
+  readonly retriable = false;
+
+  constructor(
+    readonly path: string,
+    readonly storedId: string,
+    readonly configuredId: string,
+  ) {
+    super(
+      `${path} says cluster.id=${storedId}, but this broker's --cluster list makes cluster ` +
+        `${configuredId} (Kafka's InconsistentClusterIdException): the dir was written for another ` +
+        `list, or without one; start it with that list, or give it another data dir`,
+    );
+    this.name = new.target.name;
+  }
 }
 
 /**

@@ -12,7 +12,7 @@ export type { BrokerOptions } from './broker.js';
 export { DEFAULT_BROKER_SETTINGS, TOPIC_DEFAULT_NAMES, resolveBrokerConfig } from './config.js';
 export type { BrokerConfig, BrokerConfigInput, BrokerSettings } from './config.js';
 export type { Timers, PassSummary, CleanerSummary } from './background.js';
-export { InconsistentBrokerIdError } from './data-dir.js';
+export { InconsistentBrokerIdError, InconsistentClusterIdError } from './data-dir.js';
 export { Partition } from './partition.js';
 export type { Topic } from './topics.js';
 export { MAX_TOPIC_NAME_LENGTH, topicNameProblem } from './topic-name.js';

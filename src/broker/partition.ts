@@ -1,30 +1,28 @@
 /**
- * A partition: one Log, its leader epoch and high watermark, plus whoever
- * waits for it to grow.
+ * A partition: one Log, its leader epoch and high watermark, its role on
+ * this broker, plus whoever waits for it to grow.
  *
- * Invariants: `logStartOffset ≤ highWatermark ≤ logEndOffset`; as leader the
- * high watermark never moves back (Kafka's maybeIncrementLeaderHW over the
- * in-sync replicas, src/replication/high-watermark.ts). With one broker the
- * in-sync set is this broker alone, so the HW reaches the log end offset
- * after each append, before the append returns: acks=-1 (all) completes as
- * soon as acks=1 does. Only a follower's truncation lowers it.
+ * Roles: a **leader** appends produced batches, stamped with its leader
+ * epoch, and serves fetches; a **follower** only takes its leader's batches
+ * as they are (`appendAsFollower`) and cuts a divergent tail (`truncateTo`);
+ * **none** serves nothing (no role from the controller yet, or no replica
+ * here). Produce and fetch anywhere but the leader: NOT_LEADER_OR_FOLLOWER.
+ * With one broker every partition leads with the ISR `{this broker}`, so the
+ * HW reaches the log end offset before an append returns. In a cluster the
+ * ReplicaManager (src/broker/replica/) gives the roles, replicas and ISR
+ * from the controller's image, and the leader's HW is Kafka's
+ * maybeIncrementLeaderHW over the followers' fetched offsets and the
+ * *maximal* ISR (replica-set.ts).
  *
- * The leader epoch is stamped into every batch appended as leader; the log
- * keeps which epoch wrote from which offset (src/log/leader-epochs.ts).
- * The epoch is the controller's (recorded in topics.json by the
- * TopicManager; 0 until an election bumps it, as in Kafka), so a restart
- * keeps it.
- * The HW is checkpointed by the TopicManager (replication-offset-checkpoint)
- * and restored bounded by the log.
+ * Invariants: `logStartOffset ≤ highWatermark ≤ logEndOffset`; a leader's HW
+ * never moves back, only a follower's truncation lowers it; a new leader
+ * epoch starts at the log end offset before anything is written in it
+ * (KAFKA-7415). The log keeps which epoch wrote from which offset
+ * (src/log/leader-epochs.ts); the TopicManager checkpoints the HW.
  *
- * As leader it answers where an epoch ends (OffsetsForLeaderEpoch), checks
- * a fetcher's last fetched epoch (KIP-595) and keeps each follower's fetch
- * state (`followers`), which nothing reads until followers exist.
- *
- * Waiters are callbacks (long-polling fetches): `append` calls them after the
- * bytes are in the log and the HW has moved, so a fetch answers as soon as
- * data is committed, with no polling loop. Not shared across processes;
- * every method runs to completion on the event loop.
+ * Waiters (long-polling fetches, acks=all produces) are called after every
+ * append, HW move, role or ISR change and close: no polling loop. Every
+ * method runs to completion on the event loop.
  */
 import {
   type AppendResult,
@@ -34,14 +32,17 @@ import {
   LogClosedError,
   validateBatch,
 } from '../log/index.js';
+import { ProtocolError } from '../protocol/index.js';
 import { type FetchEpochCheck, checkLastFetchedEpoch } from '../replication/divergence.js';
 import { followerHighWatermark, leaderHighWatermark } from '../replication/high-watermark.js';
 import type { EpochEndOffset } from '../replication/leader-epoch-cache.js';
-import {
-  EMPTY_FOLLOWER_STATE,
-  type FollowerState,
-  updateFollowerFetchState,
-} from '../replication/replica-state.js';
+import type { FollowerState } from '../replication/replica-state.js';
+import { type IsrProposal, type ReplicaAssignment, ReplicaSet } from './replica/replica-set.js';
+
+export type { IsrProposal, ReplicaAssignment } from './replica/replica-set.js';
+
+/** What this broker does for a partition. */
+export type PartitionRole = 'leader' | 'follower' | 'none';
 
 /** What a partition starts from: what the controller and the checkpoints say. */
 export interface PartitionState {
@@ -51,9 +52,15 @@ export interface PartitionState {
   highWatermark?: number;
   /** This broker's id, the one in-sync replica. Default 0. */
   replicaId?: number;
+  /**
+   * 'none': serve nothing, with the checkpointed HW, until the ReplicaManager
+   * gives a role (a broker of a cluster). Default 'leader' (a cluster of one).
+   */
+  role?: 'leader' | 'none';
 }
 
 const MAX_EPOCH = 2 ** 31 - 1;
+const NO_LEADER = -1;
 const NO_FOLLOWERS = new Map<number, { logEndOffset: number }>();
 
 // RecordBatch v2: an i64 base offset, then an i32 length of the bytes after it.
@@ -61,13 +68,16 @@ const BATCH_LENGTH_POS = 8;
 const LOG_OVERHEAD = 12;
 
 export class Partition {
+  /** min.insync.replicas for acks=all (the ReplicaManager sets it from the topic's configs). */
+  minInsyncReplicas = 1;
   private waiters = new Set<() => void>();
   private swapping: Promise<void> | undefined;
   private _leaderEpoch: number;
   private _highWatermark: number;
+  private _role: PartitionRole = 'none';
+  private _leaderId = NO_LEADER;
   private readonly replicaId: number;
-  private readonly isr: ReadonlySet<number>;
-  private readonly followerStates = new Map<number, FollowerState>();
+  private readonly replicaSet: ReplicaSet;
 
   constructor(
     readonly topic: string,
@@ -76,11 +86,11 @@ export class Partition {
     state: PartitionState = {},
   ) {
     this.replicaId = state.replicaId ?? 0;
-    this.isr = new Set([this.replicaId]);
+    this.replicaSet = new ReplicaSet(this.replicaId);
     // Never below an epoch the log has seen: a lower one would wipe its entries.
     this._leaderEpoch = Math.max(state.leaderEpoch ?? 0, current.epochs.latestEpoch ?? 0);
     this._highWatermark = this.bounded(state.highWatermark ?? current.logStartOffset);
-    this.becomeLeader(this._leaderEpoch);
+    if (state.role !== 'none') this.becomeLeader(this._leaderEpoch);
   }
 
   get name(): string {
@@ -108,17 +118,77 @@ export class Partition {
     return this.current.logEndOffset;
   }
 
-  // #region leader
+  get role(): PartitionRole {
+    return this._role;
+  }
+
+  /** The leader as this broker knows it: itself, the broker it follows, or -1. */
+  get leaderId(): number {
+    return this._leaderId;
+  }
+
+  /** The in-sync replicas as the controller last said (with one broker: this broker). */
+  get isr(): ReadonlySet<number> {
+    return this.replicaSet.isr;
+  }
+
+  /** The assigned replicas; empty with one broker. */
+  get replicas(): readonly number[] {
+    return this.replicaSet.replicas;
+  }
+
+  get partitionEpoch(): number {
+    return this.replicaSet.partitionEpoch;
+  }
+
+  // #region roles
   /**
-   * Leads from `epoch` on (not below the current one): the epoch starts at
+   * Leads from `epoch` on (not below the current one): a new epoch starts at
    * the log end offset before anything is written in it (KAFKA-7415), and
-   * the HW moves as far as the in-sync replicas allow (Kafka's makeLeader).
+   * the HW moves as far as the ISR allows (Kafka's makeLeader). With
+   * `assignment` (a cluster) the replicas and the ISR are the controller's,
+   * and a new epoch resets what is known of the followers (replica-set.ts).
    */
-  becomeLeader(epoch: number): void {
+  becomeLeader(epoch: number, assignment?: ReplicaAssignment, nowMs = 0): void {
     this.checkNewEpoch(epoch);
+    const newEpoch = this._role !== 'leader' || epoch !== this._leaderEpoch;
+    if (assignment !== undefined)
+      this.replicaSet.assign(assignment, {
+        newEpoch,
+        wasLeader: this._role === 'leader',
+        logEndOffset: this.current.logEndOffset,
+        nowMs,
+      });
+    this._role = 'leader';
+    this._leaderId = this.replicaId;
     this._leaderEpoch = epoch;
     this.current.epochs.assign(epoch, this.current.logEndOffset);
     this.maybeIncrementHighWatermark();
+    this.wake();
+  }
+
+  /**
+   * Follows `leaderId` (NO_LEADER: none for now) at `epoch`: appends come
+   * only from its batches; produce and fetch answer NOT_LEADER_OR_FOLLOWER.
+   * The log is not cut here: the fetcher truncates by the leader's answers.
+   */
+  becomeFollower(epoch: number, leaderId: number): void {
+    // The image's epoch, whatever this replica held: a follower's epoch only fences fetches.
+    if (!Number.isInteger(epoch) || epoch < 0 || epoch > MAX_EPOCH)
+      throw new TypeError(`leader epoch must be an int32 ≥ 0, not ${epoch}`);
+    this._role = 'follower';
+    this._leaderId = leaderId;
+    this._leaderEpoch = epoch;
+    this.replicaSet.stopLeading();
+    this.wake();
+  }
+
+  /** Serves nothing (not a replica here, or no role yet); the log stays as it is. */
+  stopServing(): void {
+    this._role = 'none';
+    this._leaderId = NO_LEADER;
+    this.replicaSet.stopLeading();
+    this.wake();
   }
 
   /** Throws TypeError unless `epoch` is an int32 not below the current epoch. */
@@ -127,21 +197,36 @@ export class Partition {
       throw new TypeError(`leader epoch must be an int32 ≥ ${this._leaderEpoch}, not ${epoch}`);
   }
 
-  private maybeIncrementHighWatermark(): void {
+  /** NOT_LEADER_OR_FOLLOWER unless this broker leads the partition. */
+  ensureLeader(): void {
+    if (this._role === 'leader') return;
+    const known = this._leaderId === NO_LEADER ? '' : ` (broker ${this._leaderId} does)`;
+    throw new ProtocolError(
+      'NOT_LEADER_OR_FOLLOWER',
+      `broker ${this.replicaId} does not lead ${this.name}${known}`,
+    );
+  }
+
+  /** Moves the HW as far as the (maximal) ISR allows; true when it moved. */
+  private maybeIncrementHighWatermark(): boolean {
+    if (this._role !== 'leader') return false;
+    const before = this._highWatermark;
+    const set = this.replicaSet;
     this._highWatermark = leaderHighWatermark({
-      highWatermark: this._highWatermark,
+      highWatermark: before,
       leaderId: this.replicaId,
       leaderLogEndOffset: this.current.logEndOffset,
-      isr: this.isr,
-      followers: NO_FOLLOWERS,
+      isr: set.maximalIsr(),
+      followers: set.replicated ? set.followers : NO_FOLLOWERS,
     });
+    return this._highWatermark !== before;
   }
 
   /** `offset` within [logStartOffset, logEndOffset] (Kafka's updateHighWatermark). */
   private bounded(offset: number): number {
     return Math.max(this.current.logStartOffset, Math.min(offset, this.current.logEndOffset));
   }
-  // #endregion leader
+  // #endregion roles
 
   /** Resolves when the partition can be used: at once, unless its log is being reopened. */
   ready(): Promise<void> | undefined {
@@ -158,6 +243,7 @@ export class Partition {
    * refused batch's. One batch is checked by the log alone.
    */
   append(records: Buffer): AppendResult {
+    if (this._role !== 'leader') this.ensureLeader();
     const batches = splitBatches(records);
     if (batches.length > 1)
       for (const b of batches) validateBatch(b, this.current.config, { fromLeader: false });
@@ -201,31 +287,75 @@ export class Partition {
   /**
    * A follower fetched from `fetchOffset` (so its log ends there): Kafka's
    * updateFollowerFetchState, against this log's end offset as the fetch
-   * found it. Remembered only: the ISR is this broker alone until followers
-   * exist, so the high watermark does not read it yet.
+   * found it. In a cluster the HW then moves as far as the ISR allows, and
+   * the waiters are woken when it did; with one broker it is only
+   * remembered (the ISR is this broker alone).
    */
   followerFetched(
     replicaId: number,
     fetch: { fetchOffset: number; logStartOffset: number },
     nowMs: number,
   ): void {
-    const state = this.followerStates.get(replicaId) ?? EMPTY_FOLLOWER_STATE;
-    this.followerStates.set(
-      replicaId,
-      updateFollowerFetchState(state, {
-        fetchOffset: fetch.fetchOffset,
-        logStartOffset: fetch.logStartOffset,
-        fetchTimeMs: nowMs,
-        leaderLogEndOffset: this.current.logEndOffset,
-      }),
-    );
+    this.replicaSet.followerFetched(replicaId, fetch, nowMs, this.current.logEndOffset);
+    if (this.replicaSet.replicated && this.maybeIncrementHighWatermark()) this.wake();
   }
 
   /** What this leader knows of each follower that has fetched, by replica id. */
   get followers(): ReadonlyMap<number, FollowerState> {
-    return this.followerStates;
+    return this.replicaSet.followers;
+  }
+
+  /** Whether `replicaId` may fetch as a follower: an assigned replica (any, with one broker). */
+  isAssignedReplica(replicaId: number): boolean {
+    return this.replicaSet.isAssigned(replicaId);
   }
   // #endregion follower-state
+
+  // #region isr-changes
+  /** The ISR change in flight to the controller, if any. */
+  get pendingIsr(): IsrProposal | undefined {
+    return this.replicaSet.pendingIsr;
+  }
+
+  /** As leader: the ISR with `replicaId` added, when it has caught up and nothing is in flight. */
+  isrToExpand(replicaId: number): number[] | undefined {
+    if (this._role !== 'leader') return undefined;
+    return this.replicaSet.isrToExpand(replicaId, {
+      logEndOffset: this.current.logEndOffset,
+      highWatermark: this._highWatermark,
+    });
+  }
+
+  /** As leader: the ISR followers out of sync for more than `lagMs`, when nothing is in flight. */
+  outOfSyncReplicas(nowMs: number, lagMs: number): number[] | undefined {
+    if (this._role !== 'leader') return undefined;
+    return this.replicaSet.outOfSync(nowMs, lagMs, this.current.logEndOffset);
+  }
+
+  /** Records an ISR change sent to the controller (AlterPartition) at this leader's epochs. */
+  proposeIsr(newIsr: readonly number[]): IsrProposal {
+    return this.replicaSet.propose(newIsr, this._leaderEpoch);
+  }
+
+  /** The controller accepted `proposal`: the partition as it answered. */
+  isrAccepted(
+    proposal: IsrProposal,
+    registration: ReplicaAssignment & { leaderEpoch: number },
+    nowMs: number,
+  ): void {
+    if (!this.replicaSet.isPending(proposal)) return;
+    this.replicaSet.stopLeading(); // settled, whatever the answer says
+    if (this._role === 'leader' && registration.leaderEpoch === this._leaderEpoch)
+      this.becomeLeader(this._leaderEpoch, registration, nowMs);
+    else if (this.maybeIncrementHighWatermark()) this.wake();
+  }
+
+  /** The controller refused `proposal` (see ReplicaSet.refused). */
+  isrRefused(proposal: IsrProposal, waitForImage: boolean): void {
+    if (this.replicaSet.refused(proposal, waitForImage) && this.maybeIncrementHighWatermark())
+      this.wake();
+  }
+  // #endregion isr-changes
 
   // #region follower
   /**
@@ -244,14 +374,18 @@ export class Partition {
       last = this.current.appendBatch(batch, { assignOffsets: false });
       first ??= last;
     }
-    if (leaderHighWatermark !== undefined)
-      this._highWatermark = followerHighWatermark(
-        leaderHighWatermark,
-        this.current.logEndOffset,
-        this.current.logStartOffset,
-      );
+    if (leaderHighWatermark !== undefined) this.updateFollowerHighWatermark(leaderHighWatermark);
     this.wake();
     return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
+  }
+
+  /** A follower's HW from its leader's: min(it, logEndOffset), not below the log start. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    this._highWatermark = followerHighWatermark(
+      leaderHighWatermark,
+      this.current.logEndOffset,
+      this.current.logStartOffset,
+    );
   }
 
   /**
@@ -265,13 +399,14 @@ export class Partition {
   }
   // #endregion follower
 
-  /** Calls `listener` after every append (and when the partition closes) until unsubscribed. */
+  /** Calls `listener` after every append, HW move, role or ISR change (and close) until unsubscribed. */
   onChange(listener: () => void): () => void {
     this.waiters.add(listener);
     return () => this.waiters.delete(listener);
   }
 
   private wake(): void {
+    if (this.waiters.size === 0) return;
     for (const waiter of [...this.waiters]) waiter();
   }
 
@@ -281,7 +416,7 @@ export class Partition {
       await this.current.close();
       this.current = await open();
       this._highWatermark = this.bounded(this._highWatermark);
-      this.becomeLeader(this._leaderEpoch);
+      if (this._role === 'leader') this.becomeLeader(this._leaderEpoch);
     })();
     this.swapping = swap;
     try {

@@ -10,7 +10,15 @@
  * at close, and restored on open, bounded by each log. A checkpoint that
  * does not parse is logged and ignored: a lower HW is always safe.
  *
- * Invariant: topics.json names exactly the topics served. Creating writes the
+ * In a cluster (`replicated`) the controller decides which topics exist: the
+ * ReplicaManager (src/broker/replica/) creates and deletes them here as its
+ * images say (`createReplica`, `delete`), and gives each partition its role.
+ * Until then every partition opens serving nothing, with its checkpointed HW.
+ * A broker holds a topic when it is a replica of at least one of its
+ * partitions, with a log for every partition (so indexes and counts read as
+ * with one broker); the partitions it is no replica of stay empty, unserved.
+ *
+ * Invariant: topics.json names exactly the topics held. Creating writes the
  * record before opening the logs; deleting writes it before removing the
  * directories (renamed `<topic>-<n>.<id>-delete` first, as Kafka does), so a
  * crash at any step is finished on the next open. Changes to the set of
@@ -48,6 +56,11 @@ export interface TopicManagerOptions {
   clock: Clock;
   /** How often the high watermarks are checkpointed. Default 5 s (Kafka's). */
   highWatermarkCheckpointIntervalMs?: number;
+  /**
+   * A broker of a cluster: partitions open serving nothing until the
+   * ReplicaManager gives each its role. Default false: every partition leads.
+   */
+  replicated?: boolean;
 }
 
 export class TopicManager {
@@ -69,7 +82,8 @@ export class TopicManager {
     manager.restored = manager.readHighWatermarks();
     await Promise.all(
       [...records].map(async ([name, record]) => {
-        manager.topics.set(name, await manager.openTopic(name, record));
+        const role = options.replicated === true ? 'none' : 'leader';
+        manager.topics.set(name, await manager.openTopic(name, record, role));
       }),
     );
     manager.restored.clear(); // a topic created later starts afresh
@@ -109,25 +123,46 @@ export class TopicManager {
    * config); with `validateOnly`, only checks. Throws `ProtocolError`/`LogError`.
    */
   create(name: string, partitions: number, configs: Record<string, string>, validateOnly = false) {
-    return this.exclusive(async () => {
-      checkTopicName(name);
-      if (this.topics.has(name))
-        throw new ProtocolError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
-      if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 100_000)
-        throw new ProtocolError(
-          'INVALID_PARTITIONS',
-          `a topic needs 1 to 100000 partitions, not ${partitions}`,
-        );
-      this.effectiveConfig(configs); // throws INVALID_CONFIG naming the bad key
-      if (validateOnly) return undefined;
-      const record: TopicRecord = { partitions, configs };
-      this.save(new Map([...this.records(), [name, record]]));
-      const topic = await this.openTopic(name, record);
-      this.topics.set(name, topic);
-      const set = Object.keys(configs).length === 0 ? '' : ` (${formatConfigs(configs)})`;
-      this.options.logger.info(`created topic ${name} with ${partitions} partition(s)${set}`);
-      return topic;
-    });
+    return this.exclusive(() =>
+      this.createTopic(name, partitions, configs, validateOnly, 'leader'),
+    );
+  }
+
+  /**
+   * A topic the controller created, of which this broker holds a replica:
+   * created as `create` does, with every partition serving nothing until
+   * the ReplicaManager gives it a role. `configs` are log configs only.
+   */
+  createReplica(name: string, partitions: number, configs: Record<string, string>) {
+    return this.exclusive(
+      async () => (await this.createTopic(name, partitions, configs, false, 'none'))!,
+    );
+  }
+
+  private async createTopic(
+    name: string,
+    partitions: number,
+    configs: Record<string, string>,
+    validateOnly: boolean,
+    role: 'leader' | 'none',
+  ): Promise<Topic | undefined> {
+    checkTopicName(name);
+    if (this.topics.has(name))
+      throw new ProtocolError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > 100_000)
+      throw new ProtocolError(
+        'INVALID_PARTITIONS',
+        `a topic needs 1 to 100000 partitions, not ${partitions}`,
+      );
+    this.effectiveConfig(configs); // throws INVALID_CONFIG naming the bad key
+    if (validateOnly) return undefined;
+    const record: TopicRecord = { partitions, configs };
+    this.save(new Map([...this.records(), [name, record]]));
+    const topic = await this.openTopic(name, record, role);
+    this.topics.set(name, topic);
+    const set = Object.keys(configs).length === 0 ? '' : ` (${formatConfigs(configs)})`;
+    this.options.logger.info(`created topic ${name} with ${partitions} partition(s)${set}`);
+    return topic;
   }
 
   /**
@@ -253,7 +288,11 @@ export class TopicManager {
   }
   // #endregion high-watermark-checkpoint
 
-  private async openTopic(name: string, record: TopicRecord): Promise<Topic> {
+  private async openTopic(
+    name: string,
+    record: TopicRecord,
+    role: 'leader' | 'none',
+  ): Promise<Topic> {
     const config = this.effectiveConfig(record.configs);
     const partitions = await Promise.all(
       Array.from({ length: record.partitions }, async (_, i) => {
@@ -263,8 +302,9 @@ export class TopicManager {
           leaderEpoch: record.leaderEpochs?.[i],
           highWatermark: restored,
           replicaId: this.options.config.settings['broker.id'],
+          role,
         });
-        if (restored !== undefined && restored !== partition.highWatermark)
+        if (role === 'leader' && restored !== undefined && restored !== partition.highWatermark)
           this.options.logger.info(
             `${partition.name}: high watermark ${restored} in the checkpoint, ` +
               `${partition.highWatermark} now (the log ends at ${log.logEndOffset}; this broker is the only in-sync replica)`,

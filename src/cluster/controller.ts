@@ -7,15 +7,15 @@
  *   applyEvent(image, event) → { image', changes, error?, ... }
  *
  * Events are what the controller learns (a broker fenced or back, it became
- * the controller) and what it is asked (CreateTopics, AlterPartition,
- * ElectLeaders, AlterConfigs). The result is the next image and the
+ * the controller) and what it is asked (CreateTopics, DeleteTopics,
+ * AlterPartition, ElectLeaders, AlterConfigs). The result is the next image and the
  * per-partition changes to push. A step that changes anything bumps
  * `metadataOffset` by one; a step that changes nothing returns the same
  * image object and no changes. A refused request returns the same image and
  * an error named as Kafka names it.
  *
- * Not here (the broker's side, see docs/cluster.md): the heartbeats, pushing
- * images, persisting them, and waiting for acknowledgements.
+ * Not here (the broker's side, src/cluster/runtime/): the heartbeats,
+ * pushing images, persisting them, and waiting for acknowledgements.
  */
 import { type PartitionChange, diffImages } from './changes.js';
 import {
@@ -62,6 +62,8 @@ export type ControllerEvent =
       readonly configs?: Readonly<Record<string, string>>;
       readonly placement?: PlacementOptions;
     }
+  /** DeleteTopics, one topic: it leaves the image, partitions and configs with it. */
+  | { readonly type: 'DeleteTopic'; readonly name: string }
   | ({ readonly type: 'AlterPartition' } & AlterPartitionRequest)
   /** ElectLeaders(PREFERRED); every partition when `partitions` is absent. */
   | {
@@ -102,6 +104,8 @@ export function applyEvent(image: MetadataImage, event: ControllerEvent): Contro
       return finish(image, unfenceBroker(image, event.brokerId));
     case 'CreateTopic':
       return createTopic(image, event);
+    case 'DeleteTopic':
+      return deleteTopic(image, event.name);
     case 'AlterPartition': {
       const result = alterPartition(image, event);
       if (result.error !== undefined) return { image, changes: [], error: result.error };
@@ -222,6 +226,28 @@ function createTopic(
   return finish(image, { ...image, topics: { ...image.topics, [name]: topic } });
 }
 // #endregion create-topic
+
+// #region delete-topic
+/**
+ * The topic leaves the image; each broker that held a replica of it deletes
+ * its log when it applies the image (its ImageListener sees the topic gone).
+ * The step's `changes` are empty: diffImages lists the partitions an image
+ * has, not the ones it lost. Without topic ids (Kafka's KIP-516), a topic
+ * created again under the same name starts again at epoch 0: a broker that
+ * missed the deletion sees only that the epochs went back.
+ */
+function deleteTopic(image: MetadataImage, name: string): ControllerResult {
+  if (!Object.hasOwn(image.topics, name)) {
+    return {
+      image,
+      changes: [],
+      error: controllerError(ControllerErrorName.UNKNOWN_TOPIC_OR_PARTITION, `no topic ${name}`),
+    };
+  }
+  const topics = Object.fromEntries(Object.entries(image.topics).filter(([n]) => n !== name));
+  return finish(image, { ...image, topics });
+}
+// #endregion delete-topic
 
 function electPreferred(
   image: MetadataImage,

@@ -39,11 +39,13 @@ export {
   validateImage,
 } from './metadata-image.js';
 export {
+  CONTROLLER_TOPIC_KEYS,
   DEFAULT_MIN_INSYNC_REPLICAS,
   DEFAULT_UNCLEAN_LEADER_ELECTION_ENABLE,
   MIN_INSYNC_REPLICAS,
   UNCLEAN_LEADER_ELECTION_ENABLE,
   checkTopicConfigs,
+  logTopicConfigs,
   minInsyncReplicas,
   uncleanLeaderElectionEnabled,
 } from './topic-configs.js';
@@ -94,10 +96,20 @@ export {
 } from './errors.js';
 export {
   ClusterNode,
+  type ClusterNodeHooks,
   type ClusterNodeOptions,
   type ClusterState,
+  type ClusterView,
+  type ControllerChannel,
   type ControllerEpochStore,
+  type CreateTopicCall,
+  type ImageListener,
+  type PeerChannel,
   type PeerTransport,
+  ClusterRuntime,
+  clusterIdFor,
   connectionTransport,
+  fileMetadataStore,
   memoryEpochStore,
+  memoryMetadataStore,
 } from './runtime/index.js';

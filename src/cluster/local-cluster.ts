@@ -14,6 +14,9 @@
  * the cluster's life: every broker's --cluster list names them). Their
  * output is kept (the last lines per broker) and can be waited on.
  *
+ * `start` resolves once the brokers see each other (`ready`), so a topic
+ * created next can have replicas on all of them.
+ *
  * Invariant: a broker is either running (a child process that printed
  * "listening on") or stopped; `kill`, `stop` and `restart` resolve only
  * once that is so.
@@ -25,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { Connection } from '../client/connection.js';
 import { formatClusterBrokers } from './cluster-config.js';
 
 export interface LocalClusterOptions {
@@ -81,6 +85,7 @@ export class LocalCluster {
     const cluster = new LocalCluster(dataDir, host, members, options, ownsDataDir);
     try {
       await Promise.all(members.map((m) => cluster.restart(m.id)));
+      await cluster.ready(options.startTimeoutMs ?? 30_000);
     } catch (err) {
       await cluster.close();
       throw err;
@@ -107,6 +112,38 @@ export class LocalCluster {
 
   isRunning(id: number): boolean {
     return this.member(id).child !== undefined;
+  }
+
+  /**
+   * Resolves once every running broker's Metadata lists every running broker
+   * as live and names a controller: the controller has heard from them all,
+   * so a topic can be placed on any of them.
+   */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const running = () => this.members.filter((m) => m.child !== undefined);
+    const agreed = async (m: Member): Promise<boolean> => {
+      const connection = new Connection(
+        { host: this.host, port: m.port },
+        { requestTimeoutMs: 2_000, connectTimeoutMs: 2_000 },
+      );
+      try {
+        const answer = await connection.request('Metadata', { topics: [] });
+        const live = new Set(answer.brokers.map((b) => b.nodeId));
+        return answer.controllerId >= 0 && running().every((x) => live.has(x.id));
+      } catch {
+        return false;
+      } finally {
+        await connection.close();
+      }
+    };
+    for (;;) {
+      const answers = await Promise.all(running().map(agreed));
+      if (answers.every(Boolean)) return;
+      if (Date.now() > deadline)
+        throw new Error(`the brokers did not all see each other within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** The lines broker `id` printed (the last 2000). */

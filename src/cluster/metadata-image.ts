@@ -194,7 +194,11 @@ export function validateImage(value: unknown): MetadataImage {
     if (partitions.some((p) => p.replicas.length !== partitions[0]!.replicas.length)) {
       corrupt(`topic ${name} has partitions of different replication factors`);
     }
-    topics[name] = { name, configs: { ...(t.configs as Record<string, string>) }, partitions };
+    define(topics, name, {
+      name,
+      configs: { ...(t.configs as Record<string, string>) },
+      partitions,
+    });
   }
   return {
     controllerEpoch,
@@ -234,6 +238,11 @@ function validatePartition(p: unknown, where: string, known: Set<number>): Parti
 }
 // #endregion json
 
+/** Sets an own property, even one named `__proto__` (a legal topic name), which `o[k] = v` would not. */
+function define<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -268,9 +277,9 @@ export function mapPartitions(
     const partitions = topic.partitions.map((p, i) => change(topic, i, p));
     if (partitions.some((p, i) => p !== topic.partitions[i])) {
       changed = true;
-      topics[name] = { ...topic, partitions };
+      define(topics, name, { ...topic, partitions });
     } else {
-      topics[name] = topic;
+      define(topics, name, topic);
     }
   }
   return changed ? { ...image, topics } : image;

@@ -54,3 +54,16 @@ export function checkTopicConfigs(
   }
   return undefined;
 }
+
+/** The topic configs the controller reads; every other key is the log's. */
+export const CONTROLLER_TOPIC_KEYS: ReadonlySet<string> = new Set([
+  MIN_INSYNC_REPLICAS,
+  UNCLEAN_LEADER_ELECTION_ENABLE,
+]);
+
+/** The configs without the controller's keys: what a broker's log takes (resolveLogConfig). */
+export function logTopicConfigs(configs: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(configs).filter(([key]) => !CONTROLLER_TOPIC_KEYS.has(key)),
+  );
+}

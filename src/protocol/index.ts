@@ -59,6 +59,7 @@ export type {
   ProduceResponse,
   RequestBody,
   ResponseBody,
+  WireMetadataImage,
 } from './apis/index.js';
 export { ERRORS, ERROR_WHEN, ErrorCode, errorName } from './error-codes.js';
 export type { ErrorName } from './error-codes.js';

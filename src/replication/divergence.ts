@@ -23,7 +23,8 @@ import {
 } from './leader-epoch-cache.js';
 
 export interface FollowerLogView {
-  readonly epochCache: LeaderEpochCache;
+  /** Only these two are asked: a log's own epochs (src/log/leader-epochs.ts) will do. */
+  readonly epochCache: Pick<LeaderEpochCache, 'endOffsetFor' | 'latestEpoch'>;
   readonly logEndOffset: number;
   /** The follower's HW: the fallback when the leader cannot say where the epoch ends. */
   readonly highWatermark: number;

@@ -5,7 +5,10 @@
  * group is Stable (as Kafka does: otherwise they are in flux), and answers an
  * unknown group as Dead with no members and no error. DeleteGroups removes
  * Empty groups only: the group is Dead at once, and tombstones for its
- * offsets and its metadata go to `__consumer_offsets`.
+ * offsets and its metadata go to `__consumer_offsets`. In a cluster each
+ * answers only for the groups this broker coordinates (the others:
+ * NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while they load); the
+ * groups in memory are exactly those.
  */
 import type { Logger } from '../../log/index.js';
 import { ErrorCode, toProtocolError } from '../../protocol/index.js';
@@ -34,6 +37,10 @@ export interface AdminContext {
   readonly scheduler: Scheduler;
   readonly logger: Logger;
   readonly rebalancer: Rebalancer;
+  /** 0 when this broker coordinates the group, else the error (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS). */
+  readonly refusal: (groupId: string) => number;
+  /** True while offsets partitions load here: ListGroups says COORDINATOR_LOAD_IN_PROGRESS, as Kafka's does. */
+  readonly loading: boolean;
 }
 
 export function listGroups(ctx: AdminContext, req: ListGroupsRequest): ListGroupsResponse {
@@ -45,14 +52,21 @@ export function listGroups(ctx: AdminContext, req: ListGroupsRequest): ListGroup
     )
     .sort((a, b) => (a.groupId < b.groupId ? -1 : 1))
     .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType ?? '', groupState: g.state }));
-  return { errorCode: 0, groups };
+  return { errorCode: ctx.loading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : 0, groups };
 }
 
 export function describeGroups(
   ctx: AdminContext,
   req: DescribeGroupsRequest,
 ): DescribeGroupsResponse {
-  return { groups: req.groups.map((id) => describeGroup(ctx.groups.get(id), id)) };
+  return {
+    groups: req.groups.map((id) => {
+      const refused = id === '' ? 0 : ctx.refusal(id);
+      // Kafka's answer for a group it cannot describe here: no state, no members.
+      if (refused !== 0) return { ...dead(id), groupState: '', errorCode: refused };
+      return describeGroup(ctx.groups.get(id), id);
+    }),
+  };
 }
 
 function describeGroup(group: Group | undefined, groupId: string): DescribedGroup {
@@ -105,6 +119,8 @@ export async function deleteGroups(
 
 async function deleteGroup(ctx: AdminContext, groupId: string): Promise<number> {
   if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+  const refused = ctx.refusal(groupId);
+  if (refused !== 0) return refused;
   const group = ctx.groups.get(groupId);
   if (group === undefined || group.is(GroupState.DEAD)) return ErrorCode.GROUP_ID_NOT_FOUND;
   if (!group.is(GroupState.EMPTY)) return ErrorCode.NON_EMPTY_GROUP;

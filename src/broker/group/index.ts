@@ -6,6 +6,7 @@
  */
 export { GroupCoordinator } from './coordinator.js';
 export type { GroupCoordinatorOptions, GroupSnapshot } from './coordinator.js';
+export type { GroupCluster } from './cluster.js';
 export type { Caller } from './membership.js';
 export {
   OFFSETS_TOPIC,

@@ -4,17 +4,28 @@
  * `abs(hashCode(groupId)) % partitions` with Java's String.hashCode over
  * UTF-16 code units, so a group lands on the partition Kafka would pick.
  *
- * The topic is created on first use, not at start, so a broker without
- * groups starts as fast as before. Appends are queued per partition, so the
- * records of one group reach its log in the order they were written; an
+ * A broker alone creates the topic on first use, not at start, so a broker
+ * without groups starts as fast as before; in a cluster the controller
+ * creates it (FindCoordinator asks) and each broker holds the partitions it
+ * is a replica of. Appends are queued per partition, so the records of one
+ * group reach its log in the order they were written, and only to a
+ * partition the coordinator owns (checked just before each append). An
  * append resolves once the batch is in the log (the page cache), the same
- * durability a produce with acks=1 gets.
+ * durability a produce with acks=1 gets. In a cluster it is written as
+ * Kafka writes it, with acks=all: refused with NOT_ENOUGH_REPLICAS while the
+ * ISR is below min.insync.replicas, and resolved once the high watermark
+ * passes the batch (src/broker/replica/delayed-acks.ts), or rejected after
+ * `offsets.commit.timeout.ms` (REQUEST_TIMED_OUT) or when leadership moves
+ * (NOT_LEADER_OR_FOLLOWER).
  */
 import { encodeBatch } from '../../log/index.js';
 import { ProtocolError } from '../../protocol/index.js';
 import type { BrokerSettings } from '../config.js';
 import type { Partition } from '../partition.js';
 import type { Topic, TopicManager } from '../topics.js';
+import { type AcksWait, awaitOneAck } from '../replica/delayed-acks.js';
+import type { GroupCluster } from './cluster.js';
+import type { Scheduler } from './scheduler.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -42,45 +53,89 @@ export interface OffsetsRecordInput {
   value: Buffer | null;
 }
 
+/** How the coordinator's appends reach the offsets topic, in a cluster or alone. */
+export interface OffsetsTopicOptions {
+  topics: TopicManager;
+  settings: BrokerSettings;
+  /** The clock of the records' timestamps, and the timer of acks=all waits. */
+  scheduler: Scheduler;
+  /** Whether the coordinator owns the partition now: an append to one it does not is NOT_COORDINATOR. */
+  owns: (index: number) => boolean;
+  /** In a cluster: the topic is the controller's to create, and the image says how it stands. */
+  cluster?: GroupCluster;
+}
+
+/** Kafka's `offsets.commit.timeout.ms` default: how long a write may wait for the in-sync replicas. */
+export const OFFSETS_COMMIT_TIMEOUT_MS = 5_000;
+
 export class OffsetsTopic {
   private creating: Promise<Topic> | undefined;
   private readonly queues = new Map<number, Promise<unknown>>();
+  private readonly topics: TopicManager;
+  private readonly settings: BrokerSettings;
 
-  constructor(
-    private readonly topics: TopicManager,
-    private readonly settings: BrokerSettings,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly options: OffsetsTopicOptions) {
+    this.topics = options.topics;
+    this.settings = options.settings;
+  }
 
-  /** The topic if it exists (it may have been made by an earlier run). */
+  /** The topic if it exists here (it may have been made by an earlier run). */
   get topic(): Topic | undefined {
     return this.topics.get(OFFSETS_TOPIC);
   }
 
   get partitionCount(): number {
-    return this.topic?.partitions.length ?? this.settings['offsets.topic.num.partitions'];
+    return (
+      this.options.cluster?.image().topics[OFFSETS_TOPIC]?.partitions.length ??
+      this.topic?.partitions.length ??
+      this.settings['offsets.topic.num.partitions']
+    );
   }
 
   partitionFor(groupId: string): number {
     return partitionForGroup(groupId, this.partitionCount);
   }
 
-  /** Creates the topic on first use (compacted, `offsets.topic.segment.bytes` segments). */
+  /**
+   * What a first join or commit needs of the topic: a broker alone creates
+   * it; in a cluster the controller does (FindCoordinator asks), and a
+   * partition is written only once this broker leads it.
+   */
+  async whenUsable(): Promise<void> {
+    if (this.options.cluster === undefined) await this.ensure();
+  }
+
+  /**
+   * Creates the topic on first use (compacted, `offsets.topic.segment.bytes`
+   * segments). In a cluster it is never created here: the topic as this
+   * broker holds it, or COORDINATOR_NOT_AVAILABLE.
+   */
   ensure(): Promise<Topic> {
     const existing = this.topic;
     if (existing !== undefined) return Promise.resolve(existing);
+    if (this.options.cluster !== undefined)
+      return Promise.reject(
+        new ProtocolError(
+          'COORDINATOR_NOT_AVAILABLE',
+          `${OFFSETS_TOPIC} is created by the controller in a cluster`,
+        ),
+      );
     this.creating ??= this.create().finally(() => (this.creating = undefined));
     return this.creating;
   }
 
-  private async create(): Promise<Topic> {
-    const configs = {
+  /** The configs `__consumer_offsets` is created with, here or by the controller. */
+  topicConfigs(): Record<string, string> {
+    return {
       'cleanup.policy': 'compact',
       'segment.bytes': String(this.settings['offsets.topic.segment.bytes']),
     };
+  }
+
+  private async create(): Promise<Topic> {
     try {
       const n = this.settings['offsets.topic.num.partitions'];
-      const topic = await this.topics.create(OFFSETS_TOPIC, n, configs);
+      const topic = await this.topics.create(OFFSETS_TOPIC, n, this.topicConfigs());
       if (topic === undefined) throw new Error(`${OFFSETS_TOPIC} was validated, not created`);
       return topic;
     } catch (err) {
@@ -95,41 +150,62 @@ export class OffsetsTopic {
     }
   }
 
-  /** Appends `records` as one batch to the group's partition; resolves once appended. */
+  /** Appends `records` as one batch to the group's partition; resolves once appended (in a cluster: once the in-sync replicas have it). */
   append(groupId: string, records: readonly OffsetsRecordInput[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     return this.appendTo(this.partitionFor(groupId), records);
   }
 
-  appendTo(index: number, records: readonly OffsetsRecordInput[]): Promise<void> {
+  async appendTo(index: number, records: readonly OffsetsRecordInput[]): Promise<void> {
     const previous = this.queues.get(index) ?? Promise.resolve();
     const run = previous.then(async () => {
       const partition = await this.partition(index);
       const swapping = partition.ready();
       if (swapping !== undefined) await swapping;
-      const timestamp = this.now();
-      partition.append(
+      // Checked last, just before the append: leadership may have moved while this waited.
+      if (!this.options.owns(index))
+        throw new ProtocolError(
+          'NOT_COORDINATOR',
+          `this broker no longer leads ${OFFSETS_TOPIC}-${index}`,
+        );
+      if (this.options.cluster !== undefined && partition.isr.size < partition.minInsyncReplicas)
+        throw new ProtocolError(
+          'NOT_ENOUGH_REPLICAS',
+          `${partition.name}: ISR [${[...partition.isr].join(',')}] is smaller than ` +
+            `min.insync.replicas=${partition.minInsyncReplicas}`,
+        );
+      const timestamp = this.options.scheduler.now();
+      const { lastOffset } = partition.append(
         encodeBatch(
           records.map((r) => ({ key: r.key, value: r.value })),
           { timestamp },
         ),
       );
+      const wait: AcksWait = {
+        partition,
+        requiredOffset: lastOffset + 1,
+        leaderEpoch: partition.leaderEpoch,
+      };
+      return wait;
     });
     const tail = run.catch(() => undefined);
     this.queues.set(index, tail);
     void tail.then(() => {
       if (this.queues.get(index) === tail) this.queues.delete(index);
     });
-    return run;
+    const wait = await run;
+    // acks=all in a cluster, outside the queue: the next batch is appended while this one replicates.
+    if (this.options.cluster !== undefined)
+      await awaitOneAck(wait, commitTimeoutMs(this.settings), this.options.scheduler);
   }
 
   private async partition(index: number): Promise<Partition> {
-    const topic = await this.ensure();
-    const partition = topic.partitions[index];
+    if (this.options.cluster === undefined) await this.ensure();
+    const partition = this.topics.partition(OFFSETS_TOPIC, index);
     if (partition === undefined)
       throw new ProtocolError(
         'COORDINATOR_NOT_AVAILABLE',
-        `${OFFSETS_TOPIC} has no partition ${index}`,
+        `${OFFSETS_TOPIC} has no partition ${index} here`,
       );
     return partition;
   }
@@ -138,4 +214,10 @@ export class OffsetsTopic {
   async drain(): Promise<void> {
     await Promise.all(this.queues.values());
   }
+}
+
+/** `offsets.commit.timeout.ms` when the broker has the setting, else Kafka's default. */
+function commitTimeoutMs(settings: BrokerSettings): number {
+  const v = (settings as unknown as Record<string, unknown>)['offsets.commit.timeout.ms'];
+  return typeof v === 'number' && v > 0 ? v : OFFSETS_COMMIT_TIMEOUT_MS;
 }

@@ -6,7 +6,8 @@
  * only while the group is Empty or unknown), then each partition (it must
  * exist; metadata at most `offset.metadata.max.bytes` UTF-16 units, Java's
  * String.length), then written to `__consumer_offsets` as one batch, and
- * answered once the batch is in the log. Memory changes after the append.
+ * answered once the batch is in the log (in a cluster that can wait, on
+ * every in-sync replica). Memory changes after the append.
  *
  * Expiry (every `offsets.retention.check.interval.ms`): the offsets of an
  * Empty group go `offsets.retention.ms` after it became empty (or after
@@ -24,7 +25,6 @@ import type {
   OffsetFetchResponse,
 } from '../../protocol/apis/index.js';
 import type { BrokerSettings } from '../config.js';
-import type { TopicManager } from '../topics.js';
 import { Group } from './group.js';
 import type { OffsetStore } from './offset-store.js';
 import type { OffsetsRecordInput, OffsetsTopic } from './offsets-topic.js';
@@ -40,7 +40,10 @@ export interface OffsetsContext {
   readonly groups: Map<string, Group>;
   readonly offsets: OffsetStore;
   readonly topic: OffsetsTopic;
-  readonly topics: TopicManager;
+  /** 0 when this broker coordinates the group now, else the error (leadership may move during a wait). */
+  readonly refusal: (groupId: string) => number;
+  /** Whether the topic partition exists (this broker's topics, or the cluster's image). */
+  readonly knowsPartition: (topic: string, partition: number) => boolean;
   readonly settings: BrokerSettings;
   readonly scheduler: Scheduler;
   readonly logger: Logger;
@@ -55,19 +58,16 @@ export class GroupOffsets {
 
   // #region commit
   async commit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
-    const all = (errorCode: number): OffsetCommitResponse => ({
-      topics: req.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-      })),
-    });
+    const all = (errorCode: number) => commitRefused(req, errorCode);
     if (req.groupId === '') return all(ErrorCode.INVALID_GROUP_ID);
     try {
-      await this.ctx.topic.ensure();
+      await this.ctx.topic.whenUsable();
     } catch (err) {
       this.ctx.logger.warn(`could not create the offsets topic: ${toProtocolError(err).message}`);
       return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
+    const refused = this.ctx.refusal(req.groupId);
+    if (refused !== 0) return all(refused);
     let group = this.ctx.groups.get(req.groupId);
     if (group === undefined) {
       // Not relying on the coordinator for membership: a group that only stores offsets.
@@ -105,7 +105,7 @@ export class GroupOffsets {
     for (const t of req.topics)
       for (const p of t.partitions) {
         const key = `${p.partitionIndex} ${t.name}`;
-        if (this.ctx.topics.partition(t.name, p.partitionIndex) === undefined)
+        if (!this.ctx.knowsPartition(t.name, p.partitionIndex))
           codes.set(key, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         else if (p.committedMetadata !== null && p.committedMetadata.length > maxMetadata)
           codes.set(key, ErrorCode.OFFSET_METADATA_TOO_LARGE);
@@ -133,9 +133,7 @@ export class GroupOffsets {
       } catch (err) {
         const e = toProtocolError(err);
         this.ctx.logger.warn(`group ${id}: could not write its commit: ${e.message}`);
-        return e.name === 'MESSAGE_TOO_LARGE' || e.name === 'RECORD_LIST_TOO_LARGE'
-          ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE
-          : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        return commitErrorCode(e.name);
       }
     });
     for (const a of accepted) codes.set(`${a.partition} ${a.topic}`, written);
@@ -252,4 +250,30 @@ export class GroupOffsets {
     return since === undefined ? (o) => o.commitTimestamp : () => since;
   }
   // #endregion expiry
+}
+
+/** Kafka's mapping of a failed write to `__consumer_offsets` onto a commit's error. */
+export function commitErrorCode(appendError: string): number {
+  switch (appendError) {
+    case 'MESSAGE_TOO_LARGE':
+    case 'RECORD_LIST_TOO_LARGE':
+    case 'INVALID_FETCH_SIZE':
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    case 'NOT_COORDINATOR':
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return ErrorCode.NOT_COORDINATOR;
+    default: // UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  }
+}
+
+/** Every partition of a commit answered with `errorCode`. */
+export function commitRefused(req: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
+  return {
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+    })),
+  };
 }

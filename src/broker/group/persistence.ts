@@ -1,8 +1,9 @@
 /**
  * Groups and offsets to and from `__consumer_offsets`: the records written
- * for a group's metadata and its commits, and the replay at start that
- * rebuilds memory from every partition of the topic (the last record of each
- * key wins; a tombstone deletes).
+ * for a group's metadata and its commits, and the replay that rebuilds
+ * memory from the log (the last record of each key wins; a tombstone
+ * deletes): of every partition at start for a broker alone, of one
+ * partition when a broker in a cluster becomes its leader.
  */
 import { decodeBatches } from '../../log/index.js';
 import { Group } from './group.js';
@@ -19,6 +20,8 @@ import {
   offsetValue,
 } from './records.js';
 import { GroupState } from './state.js';
+import type { Log } from '../../log/index.js';
+import type { Partition } from '../partition.js';
 import type { Topic } from '../topics.js';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -99,40 +102,70 @@ export interface Replayed {
 // #region replay
 /** Reads every partition of the topic from its start into `offsets` and the groups returned: the last record of each key wins. */
 export function replay(topic: Topic, offsets: OffsetStore): Replayed {
-  const groups = new Map<string, GroupValue>();
-  let records = 0;
-  let skipped = 0;
-  for (const partition of topic.partitions) {
-    const log = partition.log;
-    let offset = log.logStartOffset;
-    while (offset < log.logEndOffset) {
-      const bytes = log.read(offset, { maxBytes: READ_CHUNK_BYTES });
-      const batches = decodeBatches(bytes);
-      if (batches.length === 0) break;
-      for (const batch of batches) {
-        for (const r of batch.records) {
-          if (r.offset < offset) continue;
-          records++;
-          let rec;
-          try {
-            rec = decodeOffsetsRecord(r.key, r.value);
-          } catch {
-            skipped++;
-            continue;
-          }
-          if (rec.type === 'group') {
-            if (rec.value === null) groups.delete(rec.group);
-            else groups.set(rec.group, rec.value);
-          } else if (rec.value === null) {
-            offsets.delete(rec.group, rec.topic, rec.partition);
-          } else {
-            offsets.set(rec.group, rec.topic, rec.partition, rec.value);
-          }
-        }
-        offset = Math.max(offset, batch.lastOffset + 1);
-      }
+  const into: Replayed = { groups: new Map(), records: 0, skipped: 0 };
+  for (const partition of topic.partitions)
+    for (const chunk of chunks(partition.log, partition.log.logEndOffset))
+      applyChunk(chunk, into, offsets);
+  return into;
+}
+
+/**
+ * One partition read from its start up to `upTo` (the log end offset when
+ * its load began), giving the event loop back between chunks; stops early
+ * when `wanted()` turns false (the load went stale), returning undefined.
+ */
+export async function replayPartition(
+  partition: Partition,
+  upTo: number,
+  offsets: OffsetStore,
+  wanted: () => boolean,
+): Promise<Replayed | undefined> {
+  const into: Replayed = { groups: new Map(), records: 0, skipped: 0 };
+  for (const chunk of chunks(partition.log, upTo)) {
+    applyChunk(chunk, into, offsets);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (!wanted()) return undefined;
+  }
+  return into;
+}
+
+interface Chunk {
+  records: { offset: number; key: Buffer | null; value: Buffer | null }[];
+}
+
+/** The records of `log` from its start below `upTo`, about a megabyte at a time. */
+function* chunks(log: Log, upTo: number): Generator<Chunk> {
+  let offset = log.logStartOffset;
+  while (offset < Math.min(upTo, log.logEndOffset)) {
+    const batches = decodeBatches(log.read(offset, { maxBytes: READ_CHUNK_BYTES }));
+    if (batches.length === 0) break;
+    const records: Chunk['records'] = [];
+    for (const batch of batches) {
+      for (const r of batch.records) if (r.offset >= offset && r.offset < upTo) records.push(r);
+      offset = Math.max(offset, batch.lastOffset + 1);
+    }
+    yield { records };
+  }
+}
+
+function applyChunk(chunk: Chunk, into: Replayed, offsets: OffsetStore): void {
+  for (const r of chunk.records) {
+    into.records++;
+    let rec;
+    try {
+      rec = decodeOffsetsRecord(r.key, r.value);
+    } catch {
+      into.skipped++;
+      continue;
+    }
+    if (rec.type === 'group') {
+      if (rec.value === null) into.groups.delete(rec.group);
+      else into.groups.set(rec.group, rec.value);
+    } else if (rec.value === null) {
+      offsets.delete(rec.group, rec.topic, rec.partition);
+    } else {
+      offsets.set(rec.group, rec.topic, rec.partition, rec.value);
     }
   }
-  return { groups, records, skipped };
 }
 // #endregion replay

@@ -18,6 +18,7 @@ import type { BrokerConfig } from '../config.js';
 import type { BrokerMeta } from '../data-dir.js';
 import type { GroupCoordinator } from '../group/index.js';
 import type { Partition } from '../partition.js';
+import type { ReplicaManager } from '../replica/index.js';
 import type { TopicManager } from '../topics.js';
 
 export interface BrokerContext {
@@ -34,6 +35,8 @@ export interface BrokerContext {
   readonly cluster: ClusterNode | undefined;
   /** In cluster mode, the applied metadata image and the way to the controller (channels.ts). */
   readonly clusterView?: ClusterView;
+  /** In cluster mode, the replicas of this broker: roles, fetchers, ISR, acks=all (src/broker/replica/). */
+  readonly replicas?: ReplicaManager;
   /** True once the broker has begun to stop: long polls answer at once. */
   readonly shuttingDown: boolean;
   /** Calls `fn` when the broker begins to stop; returns the unsubscribe. */
@@ -74,12 +77,6 @@ export const unknownPartition = (topic: string, index: number) =>
   new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION', `no partition ${index} of topic '${topic}'`);
 
 /**
- * Checks a request's leader epoch against the partition's (Kafka's
- * fencing): an older one is FENCED_LEADER_EPOCH (the client's metadata is
- * stale), a newer one UNKNOWN_LEADER_EPOCH (this broker's is); -1 or absent
- * skips the check.
- */
-/**
  * The partition a request names, or UNKNOWN_TOPIC_OR_PARTITION; the
  * request's `currentLeaderEpoch`, when it gives one, checked against it.
  */
@@ -95,6 +92,12 @@ export function requirePartition(
   return partition;
 }
 
+/**
+ * Checks a request's leader epoch against the partition's (Kafka's
+ * fencing): an older one is FENCED_LEADER_EPOCH (the client's metadata is
+ * stale), a newer one UNKNOWN_LEADER_EPOCH (this broker's is); -1 or absent
+ * skips the check.
+ */
 export function checkLeaderEpoch(epoch: number | undefined, current: number): void {
   if (epoch === undefined || epoch === -1 || epoch === current) return;
   if (epoch < current) throw new ProtocolError('FENCED_LEADER_EPOCH');

@@ -2,12 +2,14 @@
  * DeleteRecords: moves each partition's log start offset forward (-1: to the
  * high watermark); whole segments below it are deleted. An offset past the
  * high watermark (`Partition.highWatermark`, the one place it is defined) is
- * OFFSET_OUT_OF_RANGE. The deletion is done before the answer, so
- * `timeoutMs` (a wait for followers) never applies; the protocol range-checks
- * it (int32 ≥ 0).
+ * OFFSET_OUT_OF_RANGE. Only the leader answers (NOT_LEADER_OR_FOLLOWER
+ * elsewhere). It deletes before the answer; followers move their log start
+ * at their next fetch, which carries the leader's. Kafka waits for them up to
+ * `timeoutMs`; samsa does not wait, so `timeoutMs` is only range-checked.
  */
 import { ProtocolError } from '../../protocol/index.js';
-import { type Handler, itemError, requirePartition } from './context.js';
+import { servedPartition } from '../replica/serving.js';
+import { type Handler, itemError } from './context.js';
 
 export const deleteRecords: Handler<'DeleteRecords'> = async (broker, body) => {
   const topics = [];
@@ -15,7 +17,7 @@ export const deleteRecords: Handler<'DeleteRecords'> = async (broker, body) => {
     const partitions = [];
     for (const { partitionIndex, offset } of t.partitions) {
       try {
-        const partition = requirePartition(broker, t.name, partitionIndex);
+        const partition = servedPartition(broker, t.name, partitionIndex);
         const swapping = partition.ready();
         if (swapping !== undefined) await swapping;
         const highWatermark = partition.highWatermark;

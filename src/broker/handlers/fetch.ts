@@ -12,17 +12,25 @@
  * progresses; after it, a partition's batches are left out if they would
  * pass partitionMaxBytes or what is left of maxBytes.
  *
- * A follower (replicaId ≥ 0) reads up to the log end offset, past the HW
- * (Kafka's FetchIsolation.LOG_END); a consumer up to the HW. With one broker
- * any replicaId ≥ 0 is taken for a follower: once the controller's image
- * exists, one not assigned to the partition is refused. A lastFetchedEpoch
+ * Only the leader serves a partition: a follower (or a broker holding no
+ * replica of it) answers NOT_LEADER_OR_FOLLOWER, consumers and followers
+ * alike (replica/serving.ts). A follower (replicaId ≥ 0) reads up to the
+ * log end offset, past the HW (Kafka's FetchIsolation.LOG_END); a consumer
+ * up to the HW. With one broker any replicaId ≥ 0 is taken for a follower;
+ * in a cluster one not assigned to the partition is refused as Kafka does:
+ * UNKNOWN_LEADER_EPOCH when the fetch names the current leader epoch,
+ * NOT_LEADER_OR_FOLLOWER when it names none. A lastFetchedEpoch
  * ≥ 0 is checked first, for any fetcher, as Kafka's Partition.readRecords
  * does (KIP-595): a diverging log gets divergingEpoch and no records, and
  * the fetch answers at once. The first read of a follower's fetch that
- * does not diverge records its fetch state on the partition.
+ * does not diverge records its fetch state on the partition, which in a
+ * cluster may move the HW (waking consumers' fetches and acks=all
+ * produces) and propose the follower for the ISR (ReplicaManager).
  */
 import { type FetchRequest, type FetchResponse, ProtocolError } from '../../protocol/index.js';
-import { type BrokerContext, type Handler, itemError, requirePartition } from './context.js';
+import type { Partition } from '../partition.js';
+import { servedPartition } from '../replica/serving.js';
+import { type BrokerContext, type Handler, itemError } from './context.js';
 
 type PartitionResult = FetchResponse['topics'][number]['partitions'][number];
 const EMPTY = Buffer.alloc(0);
@@ -78,7 +86,8 @@ function readAll(
     name: t.name,
     partitions: t.partitions.map((p): PartitionResult => {
       try {
-        const partition = requirePartition(broker, t.name, p.partitionIndex, p.currentLeaderEpoch);
+        const partition = servedPartition(broker, t.name, p.partitionIndex, p.currentLeaderEpoch);
+        if (follower) checkFollower(partition, replicaId, p.currentLeaderEpoch);
         const log = partition.log;
         const highWatermark = partition.highWatermark;
         const answer = {
@@ -113,12 +122,14 @@ function readAll(
             : log.read(p.fetchOffset, { maxBytes: limit, maxOffset });
         if (total > 0 && records.length > limit) records = EMPTY; // the soft cap is only for the first
         total += records.length;
-        if (follower && first)
+        if (follower && first) {
           partition.followerFetched(
             replicaId,
             { fetchOffset: p.fetchOffset, logStartOffset: p.logStartOffset ?? -1 },
             broker.clock(),
           );
+          broker.replicas?.followerFetched(partition, replicaId);
+        }
         return { ...answer, records };
       } catch (err) {
         failed = true;
@@ -135,5 +146,15 @@ function readAll(
     }),
   }));
   return { response: { topics }, done: failed || diverged || total >= body.minBytes };
+}
+
+/** Kafka's followerReplicaOrThrow: only an assigned replica fetches as a follower. */
+function checkFollower(partition: Partition, replicaId: number, currentLeaderEpoch?: number): void {
+  if (partition.isAssignedReplica(replicaId)) return;
+  const epochGiven = currentLeaderEpoch !== undefined && currentLeaderEpoch >= 0;
+  throw new ProtocolError(
+    epochGiven ? 'UNKNOWN_LEADER_EPOCH' : 'NOT_LEADER_OR_FOLLOWER',
+    `broker ${replicaId} is not a replica of ${partition.name} ([${partition.replicas.join(',')}])`,
+  );
 }
 // #endregion read

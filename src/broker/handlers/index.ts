@@ -20,6 +20,8 @@ import { deleteGroups, describeGroups, findCoordinator, listGroups } from './gro
 import { offsetCommit, offsetFetch } from './groups-offsets.js';
 import { offsetsForLeaderEpoch } from './offsets-for-leader-epoch.js';
 import { brokerHeartbeat } from './broker-heartbeat.js';
+import { fetchSnapshot, updateMetadata } from './update-metadata.js';
+import { alterPartition } from './alter-partition.js';
 
 // #region table
 export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
@@ -45,6 +47,9 @@ export const HANDLERS: { readonly [A in ApiName]: Handler<A> } = {
   DeleteGroups: deleteGroups,
   OffsetsForLeaderEpoch: offsetsForLeaderEpoch,
   BrokerHeartbeat: brokerHeartbeat,
+  UpdateMetadata: updateMetadata,
+  FetchSnapshot: fetchSnapshot,
+  AlterPartition: alterPartition,
 };
 // #endregion table
 

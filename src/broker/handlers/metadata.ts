@@ -20,7 +20,8 @@
  * goes through the group coordinator.
  */
 import type { ClusterView } from '../../cluster/runtime/channels.js';
-import { ErrorCode, type MetadataResponse, ProtocolError } from '../../protocol/index.js';
+import { ErrorCode, type MetadataResponse } from '../../protocol/index.js';
+import { ensureTopicInCluster } from '../replica/auto-create.js';
 import { isInternalTopic } from '../group/index.js';
 import type { Topic } from '../topics.js';
 import { topicNameProblem } from '../topic-name.js';
@@ -130,17 +131,10 @@ async function lookUpInImage(
   if (found.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || !create) return found;
   if (!isInternal && !broker.config.settings['auto.create.topics.enable']) return found;
   try {
-    if (isInternal) await broker.groups.ensureTopic();
-    else
-      await view.channel.createTopic({
-        name,
-        partitions: broker.config.settings['num.partitions'],
-        replicationFactor: defaultReplicationFactor(broker),
-        configs: {},
-      });
+    if (isInternal) await broker.groups.requestOffsetsTopic(view);
+    else await ensureTopicInCluster(broker, name);
   } catch (err) {
-    if (!(err instanceof ProtocolError && err.name === 'TOPIC_ALREADY_EXISTS'))
-      return missing(itemError(broker, `creating topic ${name}`, err).code);
+    return missing(itemError(broker, `creating topic ${name}`, err).code);
   }
   const created = topicFromImage(view.image(), name);
   // Not in this broker's image yet (the channel resolves once it is; the
@@ -149,12 +143,4 @@ async function lookUpInImage(
   return created.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
     ? missing(ErrorCode.LEADER_NOT_AVAILABLE)
     : created;
-}
-
-/** `default.replication.factor` (Kafka's broker setting, default 1), read whether or not the config knows it yet. */
-export function defaultReplicationFactor(broker: Pick<BrokerContext, 'config'>): number {
-  const value = (broker.config.settings as unknown as Record<string, unknown>)[
-    'default.replication.factor'
-  ];
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 1;
 }

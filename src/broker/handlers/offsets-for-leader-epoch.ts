@@ -3,12 +3,13 @@
  * from the partition's leader epoch cache (Kafka's
  * ReplicaManager.lastOffsetForLeaderEpoch and Partition.lastOffsetForLeaderEpoch).
  * The caller's currentLeaderEpoch fences first; an epoch the cache cannot
- * place answers -1/-1 with no error, as Kafka's does. This broker leads
- * every partition it has, so it answers for all of them whoever asks: the
- * replicaId is not read (Kafka answers only as the leader in any case).
+ * place answers -1/-1 with no error, as Kafka's does. Only the leader
+ * answers (a follower: NOT_LEADER_OR_FOLLOWER), whoever asks: the replicaId
+ * is not read. A broker alone leads every partition it has.
  */
 import type { ResponseBody } from '../../protocol/index.js';
-import { type Handler, itemError, requirePartition } from './context.js';
+import { servedPartition } from '../replica/serving.js';
+import { type Handler, itemError } from './context.js';
 
 type PartitionResult =
   ResponseBody<'OffsetsForLeaderEpoch'>['topics'][number]['partitions'][number];
@@ -19,7 +20,7 @@ export const offsetsForLeaderEpoch: Handler<'OffsetsForLeaderEpoch'> = (broker, 
     partitions: t.partitions.map((p): PartitionResult => {
       const { partitionIndex } = p;
       try {
-        const partition = requirePartition(broker, t.name, partitionIndex, p.currentLeaderEpoch);
+        const partition = servedPartition(broker, t.name, partitionIndex, p.currentLeaderEpoch);
         const { epoch, endOffset } = partition.endOffsetForEpoch(p.leaderEpoch);
         return { errorCode: 0, partitionIndex, leaderEpoch: epoch, endOffset };
       } catch (err) {

@@ -25,7 +25,11 @@
  * controller it knew before (a controller's successor reports the old epoch
  * until it has claimed the role). Until then `controllerEpoch` is -1.
  *
- * Not here yet: metadata images, their push and acknowledgement.
+ * What it sees, it also tells its `ClusterNodeHooks` (the controller
+ * service, src/cluster/runtime/controller-service.ts): this broker became
+ * the controller or gave the role up, a peer died or came back, a tick
+ * passed. Heartbeats carry the metadataOffset of the image the hooks report.
+ *
  * Invariant: `highestEpoch` ≥ every epoch seen or taken, and is persisted
  * before it is sent. Not for concurrent use: it runs on the event loop.
  */
@@ -34,6 +38,7 @@ import type { Logger } from '../../log/index.js';
 import { ErrorCode, errorName } from '../../protocol/index.js';
 import type { BrokerEndpoint, ClusterConfig } from '../cluster-config.js';
 import { Liveness } from '../liveness.js';
+import type { ImageVersion } from '../metadata-image.js';
 import {
   type BrokerHeartbeatRequest,
   type BrokerHeartbeatResponse,
@@ -64,6 +69,26 @@ export interface ClusterState {
   readonly liveBrokerIds: readonly number[];
   /** The highest controller epoch seen or taken (persisted). */
   readonly highestControllerEpoch: number;
+}
+
+/**
+ * What the node tells the rest of the broker, synchronously, as it happens
+ * (each call must only note or schedule work: it runs inside a heartbeat).
+ * A hook that throws is logged and ignored.
+ */
+export interface ClusterNodeHooks {
+  /** This broker just claimed the controller role in `epoch`; `liveBrokerIds` includes itself. */
+  becameController?(epoch: number, liveBrokerIds: readonly number[]): void;
+  /** This broker gave the role up (a lower id is live again). */
+  resigned?(): void;
+  /** A peer was heard from for the first time, or again after it was counted dead. */
+  peerAlive?(brokerId: number): void;
+  /** A peer's session ran out. */
+  peerDead?(brokerId: number): void;
+  /** Once per heartbeat interval, after the heartbeats are sent. */
+  tick?(): void;
+  /** The version of the image this broker holds, for heartbeats (default 0). */
+  imageVersion?(): ImageVersion;
 }
 
 export interface ClusterNodeOptions {
@@ -99,6 +124,7 @@ export class ClusterNode {
   private cancelTick: (() => void) | undefined;
   private started = false;
   private closed = false;
+  private hooks: ClusterNodeHooks = {};
 
   constructor(options: ClusterNodeOptions) {
     this.config = options.config;
@@ -111,6 +137,11 @@ export class ClusterNode {
     this.liveness = new Liveness(this.config, this.scheduler.now());
     this.highestEpoch = this.store.load();
     this.firstRound = new Set(this.peers.map((p) => p.id));
+  }
+
+  /** Sets what the node tells as it happens; call before `start`. */
+  setHooks(hooks: ClusterNodeHooks): void {
+    this.hooks = hooks;
   }
 
   /** Starts the heartbeats (the first round at once). */
@@ -168,13 +199,13 @@ export class ClusterNode {
           `--cluster list: refused (do the lists agree?)`,
       );
     } else if (!this.closed) {
-      this.heard(request.brokerId, request.controllerEpoch);
+      this.heard(request.brokerId, request.controllerEpoch, request.metadataOffset);
     }
     return {
       errorCode: known ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST,
       brokerId: this.brokerId,
       controllerEpoch: this.highestEpoch,
-      metadataOffset: 0,
+      metadataOffset: this.metadataOffset(),
     };
   }
 
@@ -184,6 +215,7 @@ export class ClusterNode {
     try {
       this.reassess();
       this.sendAll();
+      this.call('tick', () => this.hooks.tick?.());
     } catch (err) {
       this.logger.error(`cluster tick failed: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -198,7 +230,7 @@ export class ClusterNode {
     const request = {
       brokerId: this.brokerId,
       controllerEpoch: this.highestEpoch,
-      metadataOffset: 0,
+      metadataOffset: this.metadataOffset(),
     };
     this.transport
       .heartbeat(peer, request)
@@ -233,13 +265,15 @@ export class ClusterNode {
       return;
     }
     this.warned.delete(peer.id);
-    this.heard(peer.id, response.controllerEpoch);
+    this.heard(peer.id, response.controllerEpoch, response.metadataOffset);
   }
 
-  private heard(peerId: number, controllerEpoch: number): void {
+  private heard(peerId: number, controllerEpoch: number, metadataOffset: number): void {
     const now = this.scheduler.now();
-    if (this.liveness.recordHeartbeat(peerId, now, { controllerEpoch, metadataOffset: 0 }))
+    if (this.liveness.recordHeartbeat(peerId, now, { controllerEpoch, metadataOffset })) {
       this.logger.info(`broker ${peerId} is alive`);
+      this.call('peerAlive', () => this.hooks.peerAlive?.(peerId));
+    }
     this.lastHeard.set(peerId, now);
     this.reported.set(peerId, controllerEpoch);
     this.raiseEpoch(controllerEpoch);
@@ -251,6 +285,7 @@ export class ClusterNode {
     for (const id of this.liveness.expire(now)) {
       const silent = now - (this.lastHeard.get(id) ?? now);
       this.logger.info(`broker ${id} missed its heartbeats for ${silent} ms: dead`);
+      this.call('peerDead', () => this.hooks.peerDead?.(id));
     }
   }
   // #endregion heartbeats
@@ -271,6 +306,7 @@ export class ClusterNode {
       this.logger.info(
         `broker ${this.brokerId} is no longer the controller: broker ${expected} is live and has a lower id`,
       );
+      this.call('resigned', () => this.hooks.resigned?.());
     }
     const epoch = this.reported.get(expected);
     // 0 is no epoch: the lowest id has not claimed the role yet.
@@ -294,6 +330,50 @@ export class ClusterNode {
     this.confirmed = { id: this.brokerId, epoch };
     this.logger.info(`broker ${this.brokerId} is now the controller (epoch ${epoch})`);
     this.sendAll(); // the peers learn the new epoch now, not a heartbeat interval later
+    const live = this.liveness.liveBrokers(this.scheduler.now());
+    this.call('becameController', () => this.hooks.becameController?.(epoch, live));
+  }
+
+  /**
+   * A controller epoch seen in a metadata image this broker took: the node
+   * counts it as seen (and persists it), so that a later claim goes above it.
+   */
+  observeControllerEpoch(epoch: number): void {
+    this.raiseEpoch(epoch);
+  }
+
+  /**
+   * The acting controller found an image of `epoch` or later among its peers
+   * (a controller it never heard of): it takes an epoch above it, persisted
+   * first, and returns it.
+   */
+  takeEpochAbove(epoch: number): number {
+    const next = Math.max(this.highestEpoch, epoch) + 1;
+    this.raiseEpoch(next);
+    if (this.acting) {
+      this.confirmed = { id: this.brokerId, epoch: next };
+      this.logger.info(`broker ${this.brokerId} is now the controller (epoch ${next})`);
+    }
+    return next;
+  }
+
+  private metadataOffset(): number {
+    try {
+      return this.hooks.imageVersion?.().metadataOffset ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Runs a hook; its failure is logged, never the node's. */
+  private call(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error(
+        `the cluster's ${what} hook failed: ${err instanceof Error ? err.message : err}`,
+      );
+    }
   }
 
   /** Persists a higher epoch before anything is sent with it. */

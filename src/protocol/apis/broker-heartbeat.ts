@@ -7,7 +7,7 @@
  * BrokerHeartbeat Request (Version: 0) => brokerId controllerEpoch metadataOffset
  *   brokerId => int32 ≥ 0             the sender's id, as in the --cluster list
  *   controllerEpoch => int32 ≥ 0      the highest controller epoch the sender has seen (its own when it is the controller)
- *   metadataOffset => int64 ≥ 0       the version of the sender's metadata image; 0 until images are pushed
+ *   metadataOffset => int64 ≥ 0       the offset of the metadata image the sender holds (0: none yet)
  *
  * BrokerHeartbeat Response (Version: 0) => errorCode brokerId controllerEpoch metadataOffset
  *   errorCode => int16                INVALID_REQUEST (42): the receiver is not in a cluster with that broker

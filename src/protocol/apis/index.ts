@@ -26,6 +26,9 @@ import { describeGroupsApi } from './describe-groups.js';
 import { deleteGroupsApi } from './delete-groups.js';
 import { offsetsForLeaderEpochApi } from './offsets-for-leader-epoch.js';
 import { brokerHeartbeatApi } from './broker-heartbeat.js';
+import { updateMetadataApi } from './update-metadata.js';
+import { fetchSnapshotApi } from './fetch-snapshot.js';
+import { alterPartitionApi } from './alter-partition.js';
 
 // #region table
 export const APIS = {
@@ -51,6 +54,9 @@ export const APIS = {
   DeleteGroups: deleteGroupsApi,
   OffsetsForLeaderEpoch: offsetsForLeaderEpochApi,
   BrokerHeartbeat: brokerHeartbeatApi,
+  UpdateMetadata: updateMetadataApi,
+  FetchSnapshot: fetchSnapshotApi,
+  AlterPartition: alterPartitionApi,
 } as const;
 // #endregion table
 
@@ -104,3 +110,7 @@ export type {
   OffsetsForLeaderEpochResponse,
 } from './offsets-for-leader-epoch.js';
 export type { BrokerHeartbeatRequest, BrokerHeartbeatResponse } from './broker-heartbeat.js';
+export type { UpdateMetadataRequest, UpdateMetadataResponse } from './update-metadata.js';
+export type { FetchSnapshotRequest, FetchSnapshotResponse } from './fetch-snapshot.js';
+export type { AlterPartitionRequest, AlterPartitionResponse } from './alter-partition.js';
+export type { WireMetadataImage } from './metadata-image.js';
