@@ -7,7 +7,6 @@
  * and every broker agrees again. AlterPartition is answered NOT_CONTROLLER
  * by a broker that is not the controller.
  */
-import { createServer } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import {
   Broker,
@@ -20,39 +19,13 @@ import { CLUSTER_METADATA_FILE, clusterIdFor } from '../src/cluster/runtime/inde
 import { tempDir } from './support/temp.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePorts, until } from './support/ports.js';
 
 const CONFIG = {
   'broker.heartbeat.interval.ms': 100,
   'broker.session.timeout.ms': 1_000,
   'request.timeout.ms': 10_000,
 };
-
-/** Ports free a moment ago: a cluster list needs them before the brokers listen. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve) => {
-          const server = createServer();
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 let brokers: (RunningBroker | undefined)[] = [];
 afterEach(async () => {
@@ -269,3 +242,49 @@ it('a broker hands each image it applies to its ImageListener, in order, and clo
   await broker.close();
   expect(closedAfter).toBe(2);
 });
+
+it('a broker restarted within its session is fenced as Kafka fences a re-registration: its leaderships move to a new epoch, then it is unfenced', async () => {
+  const ports = await freePorts(3);
+  const cluster = ports.map((port, i) => `${i + 1}@127.0.0.1:${port}`).join(',');
+  const dirs = [1, 2, 3].map((id) => tempDir(`samsa-restart-${id}-`));
+  // A long session: nobody's heartbeats run out while a broker restarts.
+  const config = { ...CONFIG, 'broker.session.timeout.ms': 30_000 };
+  const start = (id: number) =>
+    startBroker({ brokerId: id, cluster, dataDir: dirs[id - 1], config, logLevel: 'error' });
+  brokers = await Promise.all([1, 2, 3].map(start));
+  await until(
+    'every broker live',
+    agreed((i) => live(i).length === 3),
+  );
+  await brokers[1]!.broker.clusterView!.channel.createTopic({
+    name: 'orders',
+    partitions: 3,
+    replicationFactor: 3,
+    configs: {},
+  });
+  for (const id of [3, 1]) {
+    // 3 is a peer of the controller; 1 is the controller itself.
+    const before = await until(
+      'the topic everywhere',
+      agreed((i) => 'orders' in i.topics),
+    );
+    const led = before.topics.orders!.partitions.flatMap((p, i) => (p.leader === id ? [i] : []));
+    expect(led.length).toBeGreaterThan(0);
+    await brokers[id - 1]!.close();
+    brokers[id - 1] = await start(id);
+    const after = await until(
+      `broker ${id}'s leaderships moved and broker ${id} unfenced`,
+      agreed((i) => {
+        const moved = led.every((p) => {
+          const r = i.topics.orders!.partitions[p]!;
+          return (
+            r.leader !== id && r.leaderEpoch > before.topics.orders!.partitions[p]!.leaderEpoch
+          );
+        });
+        return moved && live(i).length === 3;
+      }),
+      30_000,
+    );
+    expect(after.controllerId).toBe(1);
+  }
+}, 90_000);

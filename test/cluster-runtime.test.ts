@@ -5,7 +5,6 @@
  * The rule under test is docs/cluster.md's: the controller is the live
  * broker with the lowest id, and every new controller takes a higher epoch.
  */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ManualScheduler, startBroker, type RunningBroker } from '../src/broker/index.js';
 import { InconsistentBrokerIdError } from '../src/broker/index.js';
@@ -19,6 +18,7 @@ import {
 import type { Logger } from '../src/log/index.js';
 import type { ResponseBody } from '../src/protocol/index.js';
 import { tempDir } from './support/temp.js';
+import { freePorts, until } from './support/ports.js';
 
 const SPEC = '1@10.0.0.1:9101,2@10.0.0.2:9102,3@10.0.0.3:9103';
 const INTERVAL = 100;
@@ -166,33 +166,6 @@ describe('ClusterNode, in memory', () => {
     expect(node.state().highestControllerEpoch).toBe(0);
   });
 });
-
-/** Ports free a moment ago: a cluster list needs them before the brokers listen. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve) => {
-          const server = createServer();
-          server.listen(0, '127.0.0.1', () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The broker's Metadata answer, once `ok` holds of it. */
 async function metadataOf(

@@ -72,7 +72,7 @@ export class LocalCluster {
     const count = options.brokers ?? 3;
     if (!Number.isInteger(count) || count < 1) throw new TypeError('brokers must be ≥ 1');
     const host = options.host ?? '127.0.0.1';
-    const ports = await freePorts(host, count);
+    const ports = await freePorts(count, host);
     const ownsDataDir = options.dataDir === undefined;
     const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'samsa-local-cluster-'));
     const members = ports.map((port, i): Member => ({
@@ -281,7 +281,7 @@ export class LocalCluster {
 }
 
 /** `count` ports free on `host` now (the kernel's choice, each held until all are found). */
-async function freePorts(host: string, count: number): Promise<number[]> {
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: count },

@@ -89,6 +89,8 @@ export interface ClusterNodeHooks {
   tick?(): void;
   /** The version of the image this broker holds, for heartbeats (default 0). */
   imageVersion?(): ImageVersion;
+  /** A live peer's heartbeat (or answer) reported the metadata offset it has applied. */
+  peerReported?(brokerId: number, metadataOffset: number): void;
 }
 
 export interface ClusterNodeOptions {
@@ -276,6 +278,7 @@ export class ClusterNode {
     }
     this.lastHeard.set(peerId, now);
     this.reported.set(peerId, controllerEpoch);
+    this.call('peerReported', () => this.hooks.peerReported?.(peerId, metadataOffset));
     this.raiseEpoch(controllerEpoch);
     this.reassess();
   }

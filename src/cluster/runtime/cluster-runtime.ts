@@ -99,7 +99,13 @@ export class ClusterRuntime implements ClusterView {
       peerAlive: (id) => service.peerAlive(id),
       peerDead: (id) => service.peerDead(id),
       tick: () => service.tick(),
-      imageVersion: () => this.sync.image(),
+      // Nothing applied since start-up yet: offset 0, which tells the
+      // controller this broker restarted (and must be sent the image).
+      imageVersion: () =>
+        this.sync.appliedSinceStart
+          ? this.sync.image()
+          : { controllerEpoch: this.sync.image().controllerEpoch, metadataOffset: 0 },
+      peerReported: (id, offset) => service.peerReported(id, offset),
     });
   }
 

@@ -86,6 +86,8 @@ export class ControllerService {
   private acting: Acting | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly acked = new Map<number, ImageVersion>();
+  /** Peers found restarted that have not reported a non-zero offset since (peerReported). */
+  private readonly restarted = new Set<number>();
   private readonly pushing = new Set<number>();
   private readonly pushAgain = new Set<number>();
   /** Live peers the image holds as fenced: unfenced once they acknowledge the current image. */
@@ -138,6 +140,37 @@ export class ControllerService {
     if (this.acting === undefined) return;
     this.returning.add(brokerId);
     this.pushTo(brokerId);
+  }
+
+  /**
+   * A live peer reported the metadata offset it has applied. 0 from a peer
+   * that had acknowledged a later image means it restarted within its
+   * session (nothing applied since start-up): like Kafka's re-registration
+   * with a new incarnation, it is fenced (its leaderships move, it leaves
+   * every ISR, so nothing is counted on from a process that lost its state)
+   * and unfenced once it has acknowledged the current image. Further 0s
+   * from it are not a new restart until it has reported a non-zero offset.
+   */
+  peerReported(brokerId: number, metadataOffset: number): void {
+    if (metadataOffset > 0) {
+      this.restarted.delete(brokerId);
+      return;
+    }
+    const acting = this.acting;
+    const ack = this.acked.get(brokerId);
+    if (acting === undefined || this.restarted.has(brokerId)) return;
+    if (ack === undefined || ack.metadataOffset === 0) return;
+    this.restarted.add(brokerId);
+    this.acked.delete(brokerId);
+    this.returning.add(brokerId);
+    this.logger.info(
+      `broker ${brokerId} restarted (it reports no image applied since it started): ` +
+        'fencing it until it holds the current image',
+    );
+    // The fenced image is pushed to every live peer, this one included, once
+    // committed: it must not lead from the image it had before it restarted.
+    if (isLiveBroker(acting.image, brokerId)) this.internal({ type: 'BrokerFenced', brokerId });
+    else this.pushTo(brokerId);
   }
 
   /**
@@ -230,6 +263,10 @@ export class ControllerService {
     const epoch =
       start.controllerEpoch >= claimed ? this.node.takeEpochAbove(start.controllerEpoch) : claimed;
     const liveNow = this.node.state().liveBrokerIds;
+    // A controller that has applied nothing since it started is a restarted
+    // broker: it fences itself first (its leaderships move to live ISR
+    // members, as a peer's restart would make them), then unfences itself.
+    const restarted = !this.sync.appliedSinceStart && isLiveBroker(start, this.self);
     const live = liveNow.filter((id) => id === this.self || isLiveBroker(start, id));
     const result = applyEvent(start, {
       type: 'BecomeController',
@@ -253,6 +290,13 @@ export class ControllerService {
         (waiting.length > 0 ? `; ${waiting.join(', ')} unfenced once they acknowledge` : ''),
     );
     this.commit(acting, result.image).catch(() => {}); // logged by commit
+    if (restarted) {
+      this.logger.info(
+        `broker ${this.self} restarted: it fences itself, so that its leaderships move, then unfences itself`,
+      );
+      this.internal({ type: 'BrokerFenced', brokerId: this.self });
+      this.internal({ type: 'BrokerUnfenced', brokerId: this.self });
+    }
   }
 
   /** The images the live peers hold; a peer that does not answer in time is left out. */
@@ -365,6 +409,7 @@ export class ControllerService {
     this.generation += 1;
     this.acting = undefined;
     this.acked.clear();
+    this.restarted.clear();
     this.returning.clear();
     this.pushAgain.clear();
     return this.generation;

@@ -70,6 +70,7 @@ export class ImageSync {
   private chain: Promise<void> = Promise.resolve();
   /** Whether an image went to the listener since start-up (the persisted one has not: see receive). */
   private takenSinceStart = false;
+  private appliedSinceStartFlag = false;
   private readonly waiters = new Set<Waiter>();
   private closed = false;
 
@@ -86,6 +87,11 @@ export class ImageSync {
   /** The image applied last. */
   image(): MetadataImage {
     return this.applied;
+  }
+
+  /** Whether an image reached the listener since start-up (heartbeats say 0 until then). */
+  get appliedSinceStart(): boolean {
+    return this.appliedSinceStartFlag;
   }
 
   /** The image taken last (it may still be on its way to the listener). */
@@ -174,6 +180,7 @@ export class ImageSync {
       );
     }
     this.applied = image;
+    this.appliedSinceStartFlag = true;
     for (const w of [...this.waiters]) if (w.until(image)) this.settle(w, image);
   }
   // #endregion push
