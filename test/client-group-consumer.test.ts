@@ -12,6 +12,7 @@ import { stringSerde } from '../src/client/serde.js';
 import type { Logger } from '../src/log/index.js';
 import type { Request } from '../src/protocol/index.js';
 import { type FakeGroupBroker, startFakeGroupBroker } from './client-fake-group-broker.js';
+import { take, until } from './client-group-support.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -51,23 +52,6 @@ function consumer(
   });
   cleanup.push(() => c.close());
   return c;
-}
-
-/** The next `n` values from an iterator that stays open. */
-async function take(it: AsyncIterator<{ value: string | null }>, n: number): Promise<string[]> {
-  const out: string[] = [];
-  while (out.length < n) {
-    const next = await it.next();
-    if (next.done === true) break;
-    out.push(next.value.value!);
-  }
-  return out;
-}
-
-/** Waits for a condition the consumer's timers bring about (no fixed sleeps). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
 }
 
 const body = (r: Request) => r.body as Record<string, unknown>;

@@ -12,6 +12,7 @@ import { stringSerde } from '../src/client/serde.js';
 import type { Logger } from '../src/log/index.js';
 import type { Request } from '../src/protocol/index.js';
 import { type FakeGroupBroker, startFakeGroupBroker } from './client-fake-group-broker.js';
+import { take, until } from './client-group-support.js';
 import type { FakeAnswer } from './client-fake-broker.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -46,22 +47,6 @@ function consumer(f: FakeGroupBroker) {
   });
   cleanup.push(() => c.close());
   return c;
-}
-
-async function take(it: AsyncIterator<{ value: string | null }>, n: number): Promise<string[]> {
-  const out: string[] = [];
-  while (out.length < n) {
-    const next = await it.next();
-    if (next.done === true) break;
-    out.push(next.value.value!);
-  }
-  return out;
-}
-
-/** Waits for a condition the consumer's timers bring about (no fixed sleeps). */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
 }
 
 /** The answer of a group API carrying only `errorCode`, in that API's shape; undefined for others. */

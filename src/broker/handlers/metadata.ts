@@ -79,9 +79,9 @@ async function lookUp(
   name: string,
   create: boolean,
 ): Promise<TopicMetadata> {
-  const isInternal = isInternalTopic(name);
-  const missing = (errorCode: number) => ({ errorCode, name, isInternal, partitions: [] });
+  const missing = (errorCode: number) => missingTopic(name, errorCode);
   if (topicNameProblem(name) !== undefined) return missing(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  const isInternal = isInternalTopic(name);
   try {
     const topic = !create
       ? broker.topics.get(name)
@@ -93,6 +93,11 @@ async function lookUp(
   } catch (err) {
     return missing(itemError(broker, `creating topic ${name}`, err).code);
   }
+}
+
+/** The answer for a topic that is not there (or has a name no topic may have). */
+function missingTopic(name: string, errorCode: number): TopicMetadata {
+  return { errorCode, name, isInternal: isInternalTopic(name), partitions: [] };
 }
 
 function describeTopic(broker: BrokerContext, topic: Topic): TopicMetadata {
@@ -124,9 +129,9 @@ async function lookUpInImage(
   name: string,
   create: boolean,
 ): Promise<TopicMetadata> {
-  const isInternal = isInternalTopic(name);
-  const missing = (errorCode: number) => ({ errorCode, name, isInternal, partitions: [] });
+  const missing = (errorCode: number) => missingTopic(name, errorCode);
   if (topicNameProblem(name) !== undefined) return missing(ErrorCode.INVALID_TOPIC_EXCEPTION);
+  const isInternal = isInternalTopic(name);
   const found = topicFromImage(view.image(), name);
   if (found.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || !create) return found;
   if (!isInternal && !broker.config.settings['auto.create.topics.enable']) return found;
