@@ -44,6 +44,11 @@ const BENCHMARKS: Readonly<Record<string, BenchEntry>> = {
       'consumer groups: SIGKILL to takeover with 45 s and 1 s sessions; a group of 1, 2, 4 member processes reading 8 partitions',
     load: () => import('./groups.js'),
   },
+  replication: {
+    summary:
+      'three broker processes: produce records/s with RF 1 and 3, acks 1 and all; leader SIGKILL to the first acked record',
+    load: () => import('./replication.js'),
+  },
 };
 
 function usage(): string {
