@@ -8,6 +8,8 @@
  *               with acks=1 and acks=all. RF 1 with acks=1 is the baseline
  *               the others are compared with (the same brokers, nothing to
  *               copy). Leaders are spread over the three brokers either way.
+ *               A warm-up run (RF 3, acks=all, a third of --records) comes
+ *               first and is not measured.
  *   failover    a topic of 1 partition, RF 3, min.insync.replicas=2; a
  *               producer with acks=all sends one record at a time, the next
  *               as soon as the last is acknowledged. The partition's leader
@@ -26,7 +28,7 @@ import { LocalCluster } from '../src/cluster/local-cluster.js';
 import { Progress, formatCount, formatInt, parseIntFlag, table } from './stats.js';
 
 const HELP = `usage: npm run bench -- replication [flags]
-  --records N            records per throughput run (default 300,000; 100 B each)
+  --records N            records per throughput run (default 1,000,000; 100 B each)
   --failovers N          leader kills per session setting (default 3)
   --short-session-ms MS  the short broker.session.timeout.ms (default 1000)
   --default-session-ms MS the default one (default 9000, Kafka's KRaft default)
@@ -59,7 +61,7 @@ function parseOptions(argv: string[]): Options | undefined {
   const int = (name: string, value: string | undefined, fallback: number) =>
     parseIntFlag(name, value, { fallback, min: 1 });
   return {
-    records: int('records', v.records, 300_000),
+    records: int('records', v.records, 1_000_000),
     failovers: int('failovers', v.failovers, 3),
     sessions: [
       int('default-session-ms', v['default-session-ms'], 9_000),
@@ -114,6 +116,10 @@ async function throughputPhase(o: Options, progress: Progress): Promise<Throughp
   const admin = new Admin({ brokers: cluster.bootstrap });
   const runs: ThroughputRun[] = [];
   try {
+    // A first run pays for the JIT and the brokers' first segments: not measured.
+    progress.step('replication: warming up');
+    await admin.createTopic({ name: 'warm-up', numPartitions: 3, replicationFactor: 3 });
+    await produceAll(cluster, 'warm-up', 'all', Math.ceil(o.records / 3), progress);
     for (const replicationFactor of [1, 3])
       for (const acks of [1, 'all'] as const) {
         const topic = `rf${replicationFactor}-acks-${acks}`;
