@@ -10,7 +10,7 @@ import type { PartitionReplicas } from '../src/client/replica-offsets.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
 import * as w from './lib/walkthrough.js';
 
-const SESSION_MS = 3000;
+const SESSION_MS = 4000;
 /** Kafka's replica.fetch.wait.max.ms, which the followers use: a waiting fetch is answered by then. */
 const FOLLOWER_FETCH_WAIT_MS = 500;
 const SETTINGS = {
@@ -180,7 +180,7 @@ await w.runWalkthrough('Chapter 4 · Durable messages', () =>
       for (const id of followers) cluster.pause(id);
       // Their fetches waiting at the leader time out and are answered empty: none is left to
       // carry the next records to them.
-      await new Promise((r) => setTimeout(r, FOLLOWER_FETCH_WAIT_MS + 300));
+      await new Promise((r) => setTimeout(r, 3 * FOLLOWER_FETCH_WAIT_MS));
       const unsafe = Array.from({ length: 50 }, (_, i) => `click-${i + 1}`);
       await fast.send(
         'clicks',

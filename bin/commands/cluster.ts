@@ -195,7 +195,8 @@ function printNextSteps(members: readonly Member[], out: (line?: string) => void
   out(`[cluster] all ${members.length} brokers are listening. The controller is the live broker`);
   out('[cluster] with the lowest id; each broker logs who it is ("is now the controller").');
   out('Try next, from another terminal:');
-  out(`  npx samsa topics create page-views --partitions 3 ${broker}`);
+  const rf = Math.min(3, members.length);
+  out(`  npx samsa topics create page-views --partitions 3 --replication-factor ${rf} ${broker}`);
   out(`  npx samsa topics describe page-views ${broker}`);
   if (members.length > 1) {
     out(
