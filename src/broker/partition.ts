@@ -24,22 +24,17 @@
  * append, HW move, role or ISR change and close: no polling loop. Every
  * method runs to completion on the event loop.
  */
-import {
-  type AppendResult,
-  CorruptBatchError,
-  InvalidRecordError,
-  type Log,
-  LogClosedError,
-  validateBatch,
-} from '../log/index.js';
+import { type AppendResult, type Log, LogClosedError } from '../log/index.js';
 import { ProtocolError } from '../protocol/index.js';
 import { type FetchEpochCheck, checkLastFetchedEpoch } from '../replication/divergence.js';
 import { followerHighWatermark, leaderHighWatermark } from '../replication/high-watermark.js';
 import type { EpochEndOffset } from '../replication/leader-epoch-cache.js';
 import type { FollowerState } from '../replication/replica-state.js';
+import { appendBatches } from './partition-batches.js';
 import { type IsrProposal, type ReplicaAssignment, ReplicaSet } from './replica/replica-set.js';
 
 export type { IsrProposal, ReplicaAssignment } from './replica/replica-set.js';
+export { splitBatches } from './partition-batches.js';
 
 /** What this broker does for a partition. */
 export type PartitionRole = 'leader' | 'follower' | 'none';
@@ -62,10 +57,6 @@ export interface PartitionState {
 const MAX_EPOCH = 2 ** 31 - 1;
 const NO_LEADER = -1;
 const NO_FOLLOWERS = new Map<number, { logEndOffset: number }>();
-
-// RecordBatch v2: an i64 base offset, then an i32 length of the bytes after it.
-const BATCH_LENGTH_POS = 8;
-const LOG_OVERHEAD = 12;
 
 export class Partition {
   /** min.insync.replicas for acks=all (the ReplicaManager sets it from the topic's configs). */
@@ -244,19 +235,10 @@ export class Partition {
    */
   append(records: Buffer): AppendResult {
     if (this._role !== 'leader') this.ensureLeader();
-    const batches = splitBatches(records);
-    if (batches.length > 1)
-      for (const b of batches) validateBatch(b, this.current.config, { fromLeader: false });
-    let first: AppendResult | undefined;
-    let last: AppendResult | undefined;
-    const options = { leaderEpoch: this._leaderEpoch };
-    for (const batch of batches) {
-      last = this.current.appendBatch(batch, options);
-      first ??= last;
-    }
+    const result = appendBatches(this.current, records, { leaderEpoch: this._leaderEpoch });
     this.maybeIncrementHighWatermark();
     this.wake();
-    return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
+    return result;
   }
   // #endregion append
 
@@ -365,18 +347,10 @@ export class Partition {
    * follower HW, min(it, logEndOffset); a follower's HW is only a hint.
    */
   appendAsFollower(records: Buffer, leaderHighWatermark?: number): AppendResult {
-    const batches = splitBatches(records);
-    if (batches.length > 1)
-      for (const b of batches) validateBatch(b, this.current.config, { fromLeader: true });
-    let first: AppendResult | undefined;
-    let last: AppendResult | undefined;
-    for (const batch of batches) {
-      last = this.current.appendBatch(batch, { assignOffsets: false });
-      first ??= last;
-    }
+    const result = appendBatches(this.current, records, { follower: true });
     if (leaderHighWatermark !== undefined) this.updateFollowerHighWatermark(leaderHighWatermark);
     this.wake();
-    return { baseOffset: first!.baseOffset, lastOffset: last!.lastOffset, size: records.length };
+    return result;
   }
 
   /** A follower's HW from its leader's: min(it, logEndOffset), not below the log start. */
@@ -441,24 +415,4 @@ export class Partition {
   ensureOpen(): void {
     if (this.isClosed) throw new LogClosedError(this.current.dir);
   }
-}
-
-/** The batches in a produce request's `records`, as views; throws on a length that does not add up. */
-export function splitBatches(records: Buffer): Buffer[] {
-  if (records.length === 0)
-    throw new InvalidRecordError('a produce request needs at least one batch');
-  const batches: Buffer[] = [];
-  for (let pos = 0; pos < records.length;) {
-    if (records.length - pos < LOG_OVERHEAD)
-      throw new CorruptBatchError(
-        `${records.length - pos} bytes at ${pos} are too few for a batch`,
-        pos,
-      );
-    const size = LOG_OVERHEAD + records.readInt32BE(pos + BATCH_LENGTH_POS);
-    if (size <= LOG_OVERHEAD || pos + size > records.length)
-      throw new CorruptBatchError(`the batch at byte ${pos} claims ${size} bytes`, pos);
-    batches.push(records.subarray(pos, pos + size));
-    pos += size;
-  }
-  return batches;
 }
