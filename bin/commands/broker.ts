@@ -181,6 +181,10 @@ function nextSteps(address: string, dataDir: string, commands: ReadonlySet<strin
       `npx samsa consume --topic page-views --group viewers${broker}   (in two terminals; then: npx samsa groups describe viewers${broker})`,
     ],
     ['dump-log', `npx samsa dump-log ${dataDir}/page-views-0`],
+    [
+      'cluster',
+      'npx samsa cluster --brokers 3   (a cluster of three on ports 9101-9103: replicate, then kill a leader)',
+    ],
   ];
   const lines = steps.filter(([name]) => commands.has(name)).map(([, line]) => line);
   lines.push(`import { startBroker } from 'samsa' for one inside a test suite`);
