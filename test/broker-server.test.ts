@@ -1,7 +1,8 @@
 /** The broker over real TCP, with a raw client: pipelining, bad input, idleness, shutdown, start-up time. */
 import { Packr } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
-import { Broker, startBroker } from '../src/broker/index.js';
+import { Broker, BrokerServer, startBroker } from '../src/broker/index.js';
+import { Connection } from '../src/client/connection.js';
 import { ErrorCode, encodeFrame } from '../src/protocol/index.js';
 import { RawClient, batch, fetchBody, produceBody, quiet, values } from './broker-support.js';
 import { tempDir } from './support/temp.js';
@@ -147,6 +148,36 @@ describe('over TCP', () => {
     const reopened = await Broker.open({ dataDir, logger: quiet });
     expect(reopened.topics.partition('t', 0)!.log.recoveryPoint).toBe(1);
     await reopened.close();
+  });
+
+  it('closes at once with client connections left open, not after the drain timeout', async () => {
+    const broker = await Broker.open({ dataDir: tempDir('samsa-broker-'), logger: quiet });
+    // A drain timeout longer than the test's: only the clients' own ends can finish the close.
+    const server = await BrokerServer.listen(broker, { port: 0, drainTimeoutMs: 600_000 });
+    const idle = [0, 1, 2].map(() => new Connection({ host: '127.0.0.1', port: server.port }));
+    for (const c of idle) await c.request('Metadata', { topics: [] });
+    // One waits in a long poll when the close begins: its connection stops reading
+    // until the poll is answered, and must still see its client's end after that.
+    await broker.topics.create('t', 1, {});
+    const poll = idle[0]!.request(
+      'Fetch',
+      fetchBody('t', 0, 0, { maxWaitMs: 60_000, minBytes: 1 }),
+    );
+    // Another keeps asking, as a peer broker's heartbeats do, while the close runs.
+    let asking = true;
+    const chatter = (async () => {
+      while (asking) {
+        await idle[1]!.request('Metadata', { topics: [] }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    await server.close();
+    asking = false;
+    await chatter;
+    expect((await poll).topics[0]!.partitions[0]!.errorCode).toBe(0);
+    expect(broker.shuttingDown).toBe(true);
+    await Promise.all(idle.map((c) => c.close()));
   });
 
   it('starts and stops in milliseconds', async () => {

@@ -249,8 +249,16 @@ it('a broker restarted within its session is fenced as Kafka fences a re-registr
   const dirs = [1, 2, 3].map((id) => tempDir(`samsa-restart-${id}-`));
   // A long session: nobody's heartbeats run out while a broker restarts.
   const config = { ...CONFIG, 'broker.session.timeout.ms': 30_000 };
+  // A drain timeout longer than the test's: a close must end with its peers' connections.
   const start = (id: number) =>
-    startBroker({ brokerId: id, cluster, dataDir: dirs[id - 1], config, logLevel: 'error' });
+    startBroker({
+      brokerId: id,
+      cluster,
+      dataDir: dirs[id - 1],
+      config,
+      logLevel: 'error',
+      drainTimeoutMs: 600_000,
+    });
   brokers = await Promise.all([1, 2, 3].map(start));
   await until(
     'every broker live',

@@ -245,6 +245,10 @@ export class Connection {
     if (this.socket.destroyed) return;
     if (this.draining && this.slots.length === 0) {
       this.socket.end();
+      // Read on, discarding (onData ignores a draining connection), so the
+      // client's own end is seen and the socket closes: a paused socket never
+      // reads it, and the drain would wait out its timeout.
+      this.socket.resume();
       return;
     }
     const memory = this.options.memory;

@@ -55,6 +55,8 @@ export interface StartBrokerOptions {
    * `broker.session.timeout.ms`). Absent: a cluster of one.
    */
   cluster?: string;
+  /** How long `close` waits for connections to finish what is in flight. Default 10000. */
+  drainTimeoutMs?: number;
 }
 
 /** The group settings an embedded broker changes from Kafka's defaults (see `config`). */
@@ -102,6 +104,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     server = await BrokerServer.listen(broker, {
       host: options.host ?? own?.host,
       port: options.port ?? own?.port ?? 0,
+      drainTimeoutMs: options.drainTimeoutMs,
     });
   } catch (err) {
     await broker.close();
