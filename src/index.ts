@@ -18,3 +18,5 @@ export type {
   StartBrokerOptions,
 } from './broker/index.js';
 export * from './client/index.js';
+export { LocalCluster } from './cluster/local-cluster.js';
+export type { LocalClusterOptions } from './cluster/local-cluster.js';
