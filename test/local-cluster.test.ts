@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
+import * as samsa from '../src/index.js';
 
 let cluster: LocalCluster | undefined;
 afterEach(async () => {
@@ -32,4 +33,8 @@ it('starts brokers that agree on a controller; one killed and restarted rejoins 
   await cluster.close();
   cluster = undefined;
   expect(existsSync(dir)).toBe(false); // its own temporary directory is removed
+});
+
+it("is exported from the package's entry point, as the README imports it", () => {
+  expect(samsa.LocalCluster).toBe(LocalCluster);
 });
