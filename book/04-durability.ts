@@ -217,9 +217,10 @@ await w.runWalkthrough('Chapter 4 · Durable messages', () =>
       const [back] = await admin.describeReplicas(['clicks']);
       const ends = back!.partitions[0]!.logEndOffsets.map((r) => r.logEndOffset);
       w.say(
-        `Broker ${before.leader} came back with the 50 records in its log, asked the leader ` +
-          'where its epoch ended (OffsetsForLeaderEpoch) and cut its divergent tail. Its log ' +
-          'says:',
+        `Broker ${before.leader} came back with the 50 records in its log. Its first fetch ` +
+          'named the epoch of its last record; the leader answered where that epoch ends in ' +
+          'its own log (divergingEpoch, what OffsetsForLeaderEpoch answers), and the old ' +
+          'leader cut its divergent tail there. Its log says:',
       );
       w.show(line);
       w.say(`It caught up and the replicas agree again: log end offsets ${ends.join(', ')}.`);
