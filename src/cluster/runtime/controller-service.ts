@@ -26,12 +26,7 @@
 import type { Logger } from '../../log/index.js';
 import { ErrorCode, ProtocolError, errorName } from '../../protocol/index.js';
 import type { BrokerEndpoint, ClusterConfig } from '../cluster-config.js';
-import {
-  type ControllerEvent,
-  type ControllerResult,
-  applyEvent,
-  newerImage,
-} from '../controller.js';
+import { type ControllerEvent, type ControllerResult, applyEvent } from '../controller.js';
 import {
   type ImageVersion,
   type MetadataImage,
@@ -40,8 +35,9 @@ import {
 } from '../metadata-image.js';
 import type { ClusterState } from './cluster-node.js';
 import { type ImageSync, version } from './image-sync.js';
-import { imageFromWire, imageToWire } from './image-wire.js';
+import { imageToWire } from './image-wire.js';
 import type { PeerChannel } from './peer-transport.js';
+import { newestImage, peerSnapshots, withConfiguredBrokers } from './take-over-image.js';
 
 /** What the service needs of the ClusterNode. */
 export interface ControllerNode {
@@ -248,18 +244,14 @@ export class ControllerService {
 
   // #region take-over
   private async takeOver(generation: number, claimed: number): Promise<void> {
-    const snapshots = await this.snapshots();
+    const peers = this.node.liveBrokers().filter((b) => b.id !== this.self);
+    // A peer that cannot answer within half a session is as good as dead.
+    const timeoutMs = Math.min(this.requestTimeoutMs, Math.ceil(this.config.sessionTimeoutMs / 2));
+    const snapshots = await peerSnapshots(this.self, peers, this.peers, timeoutMs, this.logger);
     await this.sync.settled(); // a push that came meanwhile counts too
-    let start = this.sync.latest();
-    let from = 'its own';
-    for (const [peer, image] of snapshots) {
-      if (newerImage(start, image) === image && image !== start) {
-        start = image;
-        from = `broker ${peer}'s`;
-      }
-    }
+    const newest = newestImage(this.sync.latest(), snapshots);
     if (generation !== this.generation || this.closed) return;
-    start = withConfiguredBrokers(start, this.config.brokers);
+    const start = withConfiguredBrokers(newest.image, this.config.brokers);
     const epoch =
       start.controllerEpoch >= claimed ? this.node.takeEpochAbove(start.controllerEpoch) : claimed;
     const liveNow = this.node.state().liveBrokerIds;
@@ -285,7 +277,7 @@ export class ControllerService {
     for (const id of liveNow) if (!live.includes(id)) this.returning.add(id);
     const waiting = [...this.returning];
     this.logger.info(
-      `broker ${this.self} acts as the controller from ${from} image ${version(start)}: ` +
+      `broker ${this.self} acts as the controller from ${newest.from} image ${version(start)}: ` +
         `${Object.keys(start.topics).length} topic(s), brokers ${live.join(', ')} live` +
         (waiting.length > 0 ? `; ${waiting.join(', ')} unfenced once they acknowledge` : ''),
     );
@@ -299,33 +291,6 @@ export class ControllerService {
     }
   }
 
-  /** The images the live peers hold; a peer that does not answer in time is left out. */
-  private async snapshots(): Promise<[number, MetadataImage][]> {
-    const peers = this.node.liveBrokers().filter((b) => b.id !== this.self);
-    const answers = await Promise.all(
-      peers.map(async (peer): Promise<[number, MetadataImage] | undefined> => {
-        try {
-          const answer = await this.peers.request(
-            peer,
-            'FetchSnapshot',
-            { brokerId: this.self },
-            this.snapshotTimeoutMs(),
-          );
-          if (answer.errorCode !== ErrorCode.NONE) return undefined;
-          return [peer.id, imageFromWire(answer.image)];
-        } catch (err) {
-          this.logger.warn(`broker ${peer.id} did not hand over its image: ${describe(err)}`);
-          return undefined;
-        }
-      }),
-    );
-    return answers.filter((a) => a !== undefined);
-  }
-
-  /** A peer that cannot answer within half a session is as good as dead. */
-  private snapshotTimeoutMs(): number {
-    return Math.min(this.requestTimeoutMs, Math.ceil(this.config.sessionTimeoutMs / 2));
-  }
   // #endregion take-over
 
   // #region push
@@ -414,35 +379,6 @@ export class ControllerService {
     this.pushAgain.clear();
     return this.generation;
   }
-}
-
-/**
- * The image with the brokers of the --cluster list: addresses as configured
- * now, a broker new to the list added as fenced. A broker the image knows
- * and the list no longer names stays (replicas may name it), and is fenced
- * by BecomeController, since it is never heard from.
- */
-export function withConfiguredBrokers(
-  image: MetadataImage,
-  brokers: readonly BrokerEndpoint[],
-): MetadataImage {
-  const configured = new Map(brokers.map((b) => [b.id, b]));
-  const merged = image.brokers.map((b) => {
-    const c = configured.get(b.id);
-    return c === undefined ? b : { ...b, host: c.host, port: c.port };
-  });
-  for (const b of brokers) {
-    if (!image.brokers.some((known) => known.id === b.id))
-      merged.push({ id: b.id, host: b.host, port: b.port, live: false });
-  }
-  merged.sort((a, b) => a.id - b.id);
-  const same =
-    merged.length === image.brokers.length &&
-    merged.every((b, i) => {
-      const o = image.brokers[i]!;
-      return b.id === o.id && b.host === o.host && b.port === o.port && b.live === o.live;
-    });
-  return same ? image : { ...image, brokers: merged };
 }
 
 function notController(self: number): ProtocolError {

@@ -36,7 +36,7 @@ export {
   ControllerService,
   type ControllerServiceOptions,
   type Submitted,
-  withConfiguredBrokers,
 } from './controller-service.js';
+export { withConfiguredBrokers } from './take-over-image.js';
 export { ClusterControllerChannel, type ChannelOptions } from './controller-channel.js';
 export { ClusterRuntime, type ClusterRuntimeOptions, clusterRuntime } from './cluster-runtime.js';
