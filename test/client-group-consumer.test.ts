@@ -5,27 +5,23 @@
  * close, explicit, refused), rebalances (commit, revoke, assign, in that
  * order), fencing, and max.poll.interval.ms.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Consumer, type ConsumerOptions } from '../src/client/consumer.js';
 import { decodeAssignment } from '../src/client/group/consumer-protocol.js';
-import { stringSerde } from '../src/client/serde.js';
 import type { Logger } from '../src/log/index.js';
 import type { Request } from '../src/protocol/index.js';
-import { type FakeGroupBroker, startFakeGroupBroker } from './client-fake-group-broker.js';
-import { take, until } from './client-group-support.js';
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
+import type { FakeGroupBroker } from './client-fake-group-broker.js';
+import {
+  fakeGroupBroker,
+  fakeGroupConsumer,
+  onCleanup,
+  take,
+  until,
+} from './client-group-support.js';
 
 type C = Consumer<Buffer | null, string | null>;
 
-async function fake(topics: Record<string, number[]>): Promise<FakeGroupBroker> {
-  const f = await startFakeGroupBroker(topics);
-  cleanup.push(() => f.close());
-  return f;
-}
+const fake = fakeGroupBroker;
 
 function capture(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -37,21 +33,7 @@ function consumer(
   f: FakeGroupBroker,
   options: ConsumerOptions<Buffer | null, string | null> = {},
 ): C {
-  const c = new Consumer<Buffer | null, string | null>({
-    brokers: f.address,
-    groupId: 'g',
-    clientId: 'app',
-    valueDeserializer: stringSerde.deserialize,
-    fetchMaxWaitMs: 20,
-    retryBackoffMs: 5,
-    heartbeatIntervalMs: 20,
-    sessionTimeoutMs: 1000,
-    autoOffsetReset: 'earliest',
-    logger: capture(),
-    ...options,
-  });
-  cleanup.push(() => c.close());
-  return c;
+  return fakeGroupConsumer(f, { logger: capture(), ...options });
 }
 
 const body = (r: Request) => r.body as Record<string, unknown>;
@@ -156,7 +138,7 @@ describe('joining', () => {
     c.subscribe(['t']);
     expect(() => c.assign([{ topic: 't', partition: 0 }])).toThrow(/mutually exclusive/);
     const plain = new Consumer({ brokers: f.address });
-    cleanup.push(() => plain.close());
+    onCleanup(() => plain.close());
     expect(() => plain.subscribe(['t'])).toThrow(/needs a groupId/);
     plain.assign([{ topic: 't', partition: 0 }]);
     await expect(plain.commit()).rejects.toThrow(/needs a groupId/);

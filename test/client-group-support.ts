@@ -15,6 +15,7 @@ import {
   startBroker,
   stringSerde,
 } from '../src/index.js';
+import { type FakeGroupBroker, startFakeGroupBroker } from './client-fake-group-broker.js';
 
 export type StringConsumer = Consumer<string | null, string | null>;
 export type StringConsumerOptions = ConsumerOptions<string | null, string | null>;
@@ -143,3 +144,34 @@ export async function until(condition: () => boolean, what = 'the condition'): P
 
 export const names = (tps: { topic: string; partition: number }[]) =>
   tps.map((tp) => `${tp.topic}-${tp.partition}`).sort();
+
+/** A fake group broker (client-fake-group-broker.ts), closed after the test. */
+export async function fakeGroupBroker(topics: Record<string, number[]>): Promise<FakeGroupBroker> {
+  const f = await startFakeGroupBroker(topics);
+  onCleanup(() => f.close());
+  return f;
+}
+
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A member of group 'g' on a fake broker, with short timers; closed after the test. */
+export function fakeGroupConsumer(
+  f: FakeGroupBroker,
+  options: ConsumerOptions<Buffer | null, string | null> = {},
+): Consumer<Buffer | null, string | null> {
+  const c = new Consumer<Buffer | null, string | null>({
+    brokers: f.address,
+    groupId: 'g',
+    clientId: 'app',
+    valueDeserializer: stringSerde.deserialize,
+    fetchMaxWaitMs: 20,
+    retryBackoffMs: 5,
+    heartbeatIntervalMs: 20,
+    sessionTimeoutMs: 1000,
+    autoOffsetReset: 'earliest',
+    logger: silent,
+    ...options,
+  });
+  onCleanup(() => c.close());
+  return c;
+}

@@ -6,47 +6,19 @@
  * (COORDINATOR_LOAD_IN_PROGRESS) is asked again after the backoff, without
  * a new lookup, as Kafka's consumer does.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Consumer } from '../src/client/consumer.js';
-import { stringSerde } from '../src/client/serde.js';
-import type { Logger } from '../src/log/index.js';
+import { describe, expect, it } from 'vitest';
 import type { Request } from '../src/protocol/index.js';
-import { type FakeGroupBroker, startFakeGroupBroker } from './client-fake-group-broker.js';
-import { take, until } from './client-group-support.js';
+import type { FakeGroupBroker } from './client-fake-group-broker.js';
+import { fakeGroupBroker, fakeGroupConsumer, take, until } from './client-group-support.js';
 import type { FakeAnswer } from './client-fake-broker.js';
-
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
 
 const NOT_COORDINATOR = 16;
 const LOAD_IN_PROGRESS = 14;
 
-async function fake(topics: Record<string, number[]>): Promise<FakeGroupBroker> {
-  const f = await startFakeGroupBroker(topics);
-  cleanup.push(() => f.close());
-  return f;
-}
-
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const fake = fakeGroupBroker;
 
 function consumer(f: FakeGroupBroker) {
-  const c = new Consumer<Buffer | null, string | null>({
-    brokers: f.address,
-    groupId: 'g',
-    clientId: 'app',
-    valueDeserializer: stringSerde.deserialize,
-    fetchMaxWaitMs: 20,
-    retryBackoffMs: 5,
-    heartbeatIntervalMs: 20,
-    sessionTimeoutMs: 1000,
-    autoOffsetReset: 'earliest',
-    enableAutoCommit: false,
-    logger: quiet,
-  });
-  cleanup.push(() => c.close());
-  return c;
+  return fakeGroupConsumer(f, { enableAutoCommit: false });
 }
 
 /** The answer of a group API carrying only `errorCode`, in that API's shape; undefined for others. */
